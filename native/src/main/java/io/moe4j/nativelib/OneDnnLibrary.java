@@ -64,19 +64,9 @@ public final class OneDnnLibrary {
 
     private static OneDnnLibrary locateAndLoad() {
         String configured = firstNonBlank(System.getProperty(PATH_PROPERTY), System.getenv(PATH_ENV));
-        Path path;
-        boolean bundled;
-        if (configured != null) {
-            path = Path.of(configured).toAbsolutePath();
-            if (!Files.isRegularFile(path)) {
-                throw new NativeLibraryException("oneDNN library " + path + " (from " + PATH_PROPERTY + " / " + PATH_ENV
-                        + ") does not exist or is not a file");
-            }
-            bundled = false;
-        } else {
-            path = extractBundled();
-            bundled = true;
-        }
+        Path path = resolve(configured, Platform.current(), OneDnnLibrary.class.getClassLoader(),
+                new BundledLibraries(BundledLibraries.defaultCacheRoot()));
+        boolean bundled = configured == null;
         setEnvIfUnset("OMP_WAIT_POLICY", "PASSIVE");
         try {
             // System.load makes the symbols visible to the generated bindings (they resolve through the
@@ -90,21 +80,27 @@ public final class OneDnnLibrary {
         }
     }
 
-    private static Path extractBundled() {
-        Platform platform = Platform.current();
+    /** The libdnnl to load: the configured path when given, else the bundled copy for this platform. */
+    static Path resolve(String configured, Platform platform, ClassLoader loader, BundledLibraries cache) {
+        if (configured != null) {
+            Path path = Path.of(configured).toAbsolutePath();
+            if (!Files.isRegularFile(path)) {
+                throw new NativeLibraryException("oneDNN library " + path + " (from " + PATH_PROPERTY + " / " + PATH_ENV
+                        + ") does not exist or is not a file");
+            }
+            return path;
+        }
         if (!platform.toString().equals(BUNDLED_PLATFORM)) {
             throw new NativeLibraryException("moe4j bundles oneDNN only for " + BUNDLED_PLATFORM + ", and this is "
                     + platform + ": install oneDNN 3.x for this platform and pass its libdnnl path with -D"
                     + PATH_PROPERTY + "=/path/to/libdnnl.so or the environment variable " + PATH_ENV);
         }
-        ClassLoader loader = OneDnnLibrary.class.getClassLoader();
         if (loader.getResource(RESOURCE_DIR + "/" + BUNDLED_FILES.getFirst()) == null) {
             throw new NativeLibraryException("the oneDNN natives (" + RESOURCE_DIR + "/" + BUNDLED_FILES.getFirst()
                     + ") are not on the class path: add org.bytedeco:dnnl:3.13-1.5.14:linux-x86_64, or pass an installed"
                     + " libdnnl with -D" + PATH_PROPERTY + "=/path/to/libdnnl.so or " + PATH_ENV);
         }
-        Path dir = new BundledLibraries(BundledLibraries.defaultCacheRoot()).extract(loader, RESOURCE_DIR, BUNDLED_FILES);
-        return dir.resolve(BUNDLED_FILES.getFirst());
+        return cache.extract(loader, RESOURCE_DIR, BUNDLED_FILES).resolve(BUNDLED_FILES.getFirst());
     }
 
     private static void setEnvIfUnset(String name, String value) {
