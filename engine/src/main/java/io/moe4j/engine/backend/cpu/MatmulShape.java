@@ -1,0 +1,32 @@
+package io.moe4j.engine.backend.cpu;
+
+import io.moe4j.engine.tensor.DType;
+import io.moe4j.engine.tensor.Tensor;
+
+/** The operand checks of {@code y[M, N] = x[M, K] · wᵀ}, with messages that name the operand at fault. */
+final class MatmulShape {
+    private MatmulShape() {}
+
+    static void check(Tensor x, Tensor w, Tensor y) {
+        if (x.rank() != 2) throw new IllegalArgumentException("matmul x must be [M, K], got " + x);
+        if (w.rank() != 2) throw new IllegalArgumentException("matmul w must be [N, K], got " + w);
+        if (y.rank() != 2) throw new IllegalArgumentException("matmul y must be [M, N], got " + y);
+        x.requireDType(DType.F32, "matmul x");
+        y.requireDType(DType.F32, "matmul y");
+        w.requireContiguous("matmul w");
+        long m = x.dim(0), k = x.dim(1), n = w.dim(0);
+        if (w.dim(1) != k) throw new IllegalArgumentException("matmul w " + w + " does not match x " + x + " (K)");
+        if (y.dim(0) != m || y.dim(1) != n) {
+            throw new IllegalArgumentException("matmul y " + y + " must be [" + m + ", " + n + "] for x " + x + " and w " + w);
+        }
+        if ((k > 1 && x.stride(1) != 1) || (n > 1 && y.stride(1) != 1)) {
+            throw new IllegalArgumentException("matmul needs rows of x and y contiguous, got " + x + " and " + y);
+        }
+        if (m > 1 && (x.stride(0) < k || y.stride(0) < n)) {
+            throw new IllegalArgumentException("matmul rows of x or y overlap: " + x + ", " + y);
+        }
+        if (m > Integer.MAX_VALUE || n > Integer.MAX_VALUE || k > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("matmul dimensions exceed 2^31: " + x + " · " + w);
+        }
+    }
+}
