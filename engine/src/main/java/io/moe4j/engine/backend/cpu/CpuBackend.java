@@ -94,6 +94,9 @@ public final class CpuBackend implements Backend {
         return primitives.get(m, n, k, k, n, dnnl_h.dnnl_f32()).implementation();
     }
 
+    /** oneDNN primitives created so far (one per distinct shape and M bucket). */
+    int primitiveCount() { return primitives.size(); }
+
     @Override
     public void matmul(Tensor x, Tensor w, Tensor y) {
         checkOpen();

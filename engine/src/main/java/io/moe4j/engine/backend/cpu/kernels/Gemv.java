@@ -1,0 +1,162 @@
+package io.moe4j.engine.backend.cpu.kernels;
+
+import io.moe4j.engine.tensor.DType;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Matrix-vector products for one or a few activation rows (decoding): {@code y[m, n] = Σ_k x[m, k] · W[n, k]}.
+ *
+ * <p>x is F32 {@code [M, K]}, W is stored {@code [N, K]} row-major (the Hugging Face layout) in BF16, F16 or
+ * F32, y is F32 {@code [M, N]}. Rows of x and y are contiguous; their row strides (in elements) may be larger
+ * than K and N. 16-bit weights are widened to float inside the registers as they stream by, with no conversion
+ * pass and no scratch copy, and each block of weights is loaded once for all M rows of x, so for small M
+ * (up to about 8) the cost stays that of reading W once. Any K works (tails are handled); segment offsets need
+ * not be aligned.
+ *
+ * <p>{@link #gemv} computes the rows {@code [nStart, nEnd)} of W for all M rows of x: it is one chunk of work.
+ * {@link GemvTask} splits a whole product over N into such chunks for a
+ * {@link io.moe4j.engine.backend.cpu.WorkerPool}.
+ *
+ * <p><b>Numerics.</b> Products are accumulated in float32 with fused multiply-adds in two interleaved sets of
+ * 8 lanes, summed in a fixed order, then the last {@code K mod 16} terms are added one by one. Every output goes
+ * through exactly this sequence whatever the row range, the chunking, the thread count or M, so results are
+ * bit-for-bit reproducible and the same as computing each row of x alone. The 16-bit weight conversions are
+ * exact (F16 subnormals, infinities and NaNs included).
+ */
+public final class Gemv {
+    private Gemv() {}
+
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
+    static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    static final ValueLayout.OfFloat X = ValueLayout.JAVA_FLOAT_UNALIGNED;
+
+    /** Whether {@code wType} is a weight type these kernels take (BF16, F16, F32). */
+    public static boolean supports(DType wType) {
+        return wType == DType.BF16 || wType == DType.F16 || wType == DType.F32;
+    }
+
+    /**
+     * Computes {@code y[m, j] = Σ_k x[m, k] · W[j, k]} for {@code 0 <= m < M} and {@code nStart <= j < nEnd}.
+     *
+     * @param wType           BF16, F16 or F32
+     * @param x               F32 activations {@code [M, K]}, starting at {@code xOffsetBytes}
+     * @param xRowStrideElems distance between rows of x, in floats ({@code >= K} when {@code M > 1})
+     * @param w               weights {@code [N, K]}, contiguous, starting at {@code wOffsetBytes}
+     * @param y               F32 output {@code [M, N]}, starting at {@code yOffsetBytes}
+     * @param yRowStrideElems distance between rows of y, in floats ({@code >= N} when {@code M > 1})
+     * @throws IllegalArgumentException on a bad size, range or dtype
+     * @throws IndexOutOfBoundsException when an operand does not fit in its segment
+     */
+    public static void gemv(DType wType, MemorySegment x, long xOffsetBytes, int m, long xRowStrideElems,
+                            MemorySegment w, long wOffsetBytes, int n, int k,
+                            MemorySegment y, long yOffsetBytes, long yRowStrideElems, int nStart, int nEnd) {
+        check(wType, x, xOffsetBytes, m, xRowStrideElems, w, wOffsetBytes, n, k, y, yOffsetBytes, yRowStrideElems);
+        if (nStart < 0 || nEnd > n || nStart > nEnd) {
+            throw new IndexOutOfBoundsException("row range [" + nStart + ", " + nEnd + ") of N = " + n);
+        }
+        run(wType, x, xOffsetBytes, m, xRowStrideElems * 4, w, wOffsetBytes, k, y, yOffsetBytes,
+                yRowStrideElems * 4, nStart, nEnd);
+    }
+
+    /** Computes rows {@code [nStart, nEnd)}, arguments already checked; strides in bytes. */
+    static void run(DType wType, MemorySegment x, long xOff, int m, long xStride, MemorySegment w, long wOff, int k,
+                    MemorySegment y, long yOff, long yStride, int nStart, int nEnd) {
+        if (m == 0 || nStart >= nEnd) return;
+        switch (wType) {
+            case BF16 -> GemvBf16.rows(x, xOff, m, xStride, w, wOff, k, y, yOff, yStride, nStart, nEnd);
+            case F16 -> GemvF16.rows(x, xOff, m, xStride, w, wOff, k, y, yOff, yStride, nStart, nEnd);
+            case F32 -> GemvF32.rows(x, xOff, m, xStride, w, wOff, k, y, yOff, yStride, nStart, nEnd);
+            default -> throw new IllegalArgumentException("GEMV weights must be BF16, F16 or F32, got " + wType);
+        }
+    }
+
+    /** Validates a whole product (all N rows); strides in elements. */
+    static void check(DType wType, MemorySegment x, long xOffsetBytes, int m, long xRowStrideElems,
+                      MemorySegment w, long wOffsetBytes, int n, int k,
+                      MemorySegment y, long yOffsetBytes, long yRowStrideElems) {
+        if (!supports(wType)) {
+            throw new IllegalArgumentException("GEMV weights must be BF16, F16 or F32, got " + wType);
+        }
+        if (m < 0 || n < 0 || k < 0) {
+            throw new IllegalArgumentException("negative GEMV size M=" + m + " N=" + n + " K=" + k);
+        }
+        if (m > 1 && xRowStrideElems < k) {
+            throw new IllegalArgumentException("x row stride " + xRowStrideElems + " < K = " + k);
+        }
+        if (m > 1 && yRowStrideElems < n) {
+            throw new IllegalArgumentException("y row stride " + yRowStrideElems + " < N = " + n);
+        }
+        long wBytes = Math.multiplyExact(Math.multiplyExact((long) n, k), (long) wType.blockBytes());
+        fits("w", w, wOffsetBytes, wBytes);
+        if (m == 0) return;
+        fits("x", x, xOffsetBytes, Math.multiplyExact(Math.addExact(Math.multiplyExact(m - 1L, xRowStrideElems), k), 4L));
+        fits("y", y, yOffsetBytes, Math.multiplyExact(Math.addExact(Math.multiplyExact(m - 1L, yRowStrideElems), n), 4L));
+    }
+
+    private static void fits(String what, MemorySegment s, long offset, long bytes) {
+        if (offset < 0 || bytes > s.byteSize() - offset) {
+            throw new IndexOutOfBoundsException("GEMV " + what + ": " + bytes + " bytes at offset " + offset
+                    + " do not fit in a segment of " + s.byteSize() + " bytes");
+        }
+    }
+
+    /*
+     * Lane sums use these shuffles, v + v.rearrange(H4), then H2, then H1, giving lane 0 =
+     * ((v0 + v4) + (v2 + v6)) + ((v1 + v5) + (v3 + v7)): a fixed order, unlike reduceLanes(ADD), whose order is
+     * unspecified (the JIT's tree and the interpreter's loop differ), which would make results depend on timing.
+     */
+    static final VectorShuffle<Float> H4 = VectorShuffle.fromValues(F, 4, 5, 6, 7, 0, 1, 2, 3);
+    static final VectorShuffle<Float> H2 = VectorShuffle.fromValues(F, 2, 3, 0, 1, 6, 7, 4, 5);
+    static final VectorShuffle<Float> H1 = VectorShuffle.fromValues(F, 1, 0, 3, 2, 5, 4, 7, 6);
+
+    /** The same lane sum as the shuffles above, of the 8 floats at {@code a[o..o+7]}. */
+    static float laneSum(float[] a, int o) {
+        return ((a[o] + a[o + 4]) + (a[o + 2] + a[o + 6])) + ((a[o + 1] + a[o + 5]) + (a[o + 3] + a[o + 7]));
+    }
+
+    /** Elements per K block in the M > 1 path: about 16 KB of x, so that the x rows of a block stay in L1. */
+    static int kBlock(int m) {
+        return Math.max(64, (4096 / m) & ~7);
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    /**
+     * This thread's scratch for the M > 1 path, big enough for {@code m} packed x rows of {@code kVec} elements
+     * and the accumulators of {@code group} weight rows (arrays are allocated only when they must grow).
+     */
+    static Scratch scratch(int m, int kVec, int group) {
+        Scratch s = SCRATCH.get();
+        int xp = Math.multiplyExact(m, kVec), acc = Math.multiplyExact(group * 8, m);
+        if (s.xp.length < xp) s.xp = new float[xp];
+        if (s.acc.length < acc) s.acc = new float[acc];
+        return s;
+    }
+
+    /** Per-thread arrays of the M > 1 path. */
+    static final class Scratch {
+        float[] xp = new float[0];
+        float[] acc = new float[0];
+
+        /**
+         * Copies x ({@code m} rows, the first {@code kVec} elements) into {@link #xp}: the rows in tiles of up to 8,
+         * tile {@code [i0, i0 + mt)} at {@code i0 * kVec} in {@code [kVec/8][mt][8]} order, so that element
+         * {@code j} of row {@code i} is at {@code i0 * kVec + j * mt + (i - i0) * 8 + j % 8}.
+         */
+        float[] packX(MemorySegment x, long xOff, int m, long xStride, int kVec) {
+            for (int i = 0; i < m; i++) {
+                int i0 = i & ~7, mt = Math.min(8, m - i0);
+                long xo = xOff + i * xStride;
+                for (int j = 0, p = i0 * kVec + (i - i0) * 8; j < kVec; j += 8, p += mt * 8) {
+                    FloatVector.fromMemorySegment(F, x, xo + j * 4L, LE).intoArray(xp, p);
+                }
+            }
+            return xp;
+        }
+    }
+}

@@ -1,0 +1,109 @@
+package io.moe4j.engine.backend.cpu.kernels;
+
+import io.moe4j.engine.backend.cpu.ParallelTask;
+import io.moe4j.engine.backend.cpu.WorkerPool;
+import io.moe4j.engine.tensor.DType;
+import io.moe4j.engine.tensor.Tensor;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A reusable {@link Gemv} product split over N for a {@link WorkerPool}: {@link #set} the operands, then
+ * {@link #execute} (or {@link #chunks} and {@code pool.run(task, chunks)}). Chunks are ranges of whole weight
+ * rows, a multiple of 4 rows each, so threads stream disjoint contiguous parts of W; since the split is over
+ * N only, the results do not depend on the number of threads.
+ *
+ * <p>Keep one task per calling thread (it holds the operands of one call) and reuse it: setting and running it
+ * allocates nothing. The pool's threads read and write the segments, so they must not come from a confined
+ * arena (use a shared, global or automatic one).
+ */
+public final class GemvTask implements ParallelTask {
+    /** Chunks per thread: several, so that a thread slowed down by other load gets fewer. */
+    static int chunksPerThread = 8;
+    /** Smallest chunk, in weight elements (per row of x), so that claiming a chunk stays cheap. */
+    static long minChunkElements = 64 * 1024;
+
+    private DType wType;
+    private MemorySegment x, w, y;
+    private long xOff, xStride, wOff, yOff, yStride;
+    private int m, n, k;
+    private int rowsPerChunk = 1;
+
+    /**
+     * Sets the operands; same meaning as the arguments of
+     * {@link Gemv#gemv(DType, MemorySegment, long, int, long, MemorySegment, long, int, int, MemorySegment, long, long, int, int)}
+     * for the whole range of N.
+     */
+    public GemvTask set(DType wType, MemorySegment x, long xOffsetBytes, int m, long xRowStrideElems,
+                        MemorySegment w, long wOffsetBytes, int n, int k,
+                        MemorySegment y, long yOffsetBytes, long yRowStrideElems) {
+        Gemv.check(wType, x, xOffsetBytes, m, xRowStrideElems, w, wOffsetBytes, n, k, y, yOffsetBytes, yRowStrideElems);
+        this.wType = wType;
+        this.x = x;
+        this.xOff = xOffsetBytes;
+        this.m = m;
+        this.xStride = xRowStrideElems * 4;
+        this.w = w;
+        this.wOff = wOffsetBytes;
+        this.n = n;
+        this.k = k;
+        this.y = y;
+        this.yOff = yOffsetBytes;
+        this.yStride = yRowStrideElems * 4;
+        return this;
+    }
+
+    /**
+     * Sets the operands from tensors: x F32 {@code [K]} or {@code [M, K]}, w {@code [N, K]} contiguous in BF16,
+     * F16 or F32, y F32 {@code [N]} or {@code [M, N]} (same rank as x); rows of x and y must be contiguous.
+     */
+    public GemvTask set(Tensor x, Tensor w, Tensor y) {
+        x.requireDType(DType.F32, "GEMV x");
+        y.requireDType(DType.F32, "GEMV y");
+        if (w.rank() != 2) throw new IllegalArgumentException("GEMV w must be [N, K], got " + w);
+        w.requireContiguous("GEMV w");
+        if (x.rank() != y.rank() || x.rank() < 1 || x.rank() > 2) {
+            throw new IllegalArgumentException("GEMV x and y must both be [K]/[N] or [M, K]/[M, N], got " + x + " and " + y);
+        }
+        long n = w.dim(0), k = w.dim(1), m = x.rank() == 2 ? x.dim(0) : 1;
+        if (x.dim(-1) != k) throw new IllegalArgumentException("GEMV x " + x + " does not match w " + w);
+        if (y.dim(-1) != n || (x.rank() == 2 && y.dim(0) != m)) {
+            throw new IllegalArgumentException("GEMV y " + y + " does not match x " + x + " and w " + w);
+        }
+        if ((k > 1 && x.stride(-1) != 1) || (n > 1 && y.stride(-1) != 1)) {
+            throw new IllegalArgumentException("GEMV needs contiguous rows in x and y, got " + x + " and " + y);
+        }
+        if (m > Integer.MAX_VALUE || n > Integer.MAX_VALUE || k > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("GEMV size too large: M=" + m + " N=" + n + " K=" + k);
+        }
+        return set(w.dtype(), x.segment(), 0, (int) m, x.rank() == 2 ? x.stride(0) : k,
+                w.segment(), 0, (int) n, (int) k, y.segment(), 0, y.rank() == 2 ? y.stride(0) : n);
+    }
+
+    /** Splits the product for {@code threads} threads; returns the number of chunks to run. */
+    public int chunks(int threads) {
+        if (w == null) throw new IllegalStateException("GEMV task not set");
+        if (n == 0 || m == 0) return 0;
+        long rows = Math.ceilDiv((long) n, (long) threads * chunksPerThread);
+        rows = Math.max(rows, Math.ceilDiv(minChunkElements, Math.max(k, 1)));
+        rows = Math.min((rows + 3) & ~3L, n);
+        rowsPerChunk = (int) rows;
+        return (int) Math.ceilDiv((long) n, rows);
+    }
+
+    /** Runs the whole product on {@code pool}, then drops the references to the operands. */
+    public void execute(WorkerPool pool) {
+        try {
+            pool.run(this, chunks(pool.threads()));
+        } finally {
+            x = w = y = null;
+        }
+    }
+
+    /** Computes the weight rows of chunk {@code chunk}, as split by the last {@link #chunks} call. */
+    @Override
+    public void run(int chunk) {
+        int start = chunk * rowsPerChunk;
+        int end = (int) Math.min((long) start + rowsPerChunk, n);
+        Gemv.run(wType, x, xOff, m, xStride, w, wOff, k, y, yOff, yStride, start, end);
+    }
+}
