@@ -28,12 +28,14 @@ public final class Tensor {
     private final long[] shape;
     private final long[] strides;
     private final MemorySegment segment;
+    private final boolean contiguous;
 
     private Tensor(DType dtype, long[] shape, long[] strides, MemorySegment segment) {
         this.dtype = dtype;
         this.shape = shape;
         this.strides = strides;
         this.segment = segment;
+        this.contiguous = Arrays.equals(strides, Shape.rowMajorStrides(shape)) || Shape.elements(shape) <= 1;
     }
 
     /** A zero-filled contiguous tensor allocated in {@code arena} (64-byte aligned for vector loads). */
@@ -86,7 +88,7 @@ public final class Tensor {
 
     /** Whether the elements lie in row-major order with no gaps. */
     public boolean isContiguous() {
-        return Arrays.equals(strides, Shape.rowMajorStrides(shape)) || size() <= 1;
+        return contiguous;
     }
 
     /** The same elements with another shape of equal size; the tensor must be contiguous. */

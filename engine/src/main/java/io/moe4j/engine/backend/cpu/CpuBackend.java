@@ -134,15 +134,21 @@ public final class CpuBackend implements Backend {
     private void widenedMatmul(Tensor x, Tensor w, Tensor y, int m, int n, int k) {
         PerThread s = state();
         long blockRows = Math.max(1, Math.min(n, WIDEN_BLOCK_BYTES / (4L * k)));
-        MemorySegment scratch = s.scratch(blockRows * k * 4);
+        MemorySegment widened = s.widened(blockRows * k * 4);
+        // Each block's product goes to contiguous scratch and is copied into its columns of y: slicing y per block
+        // would create a segment object per block on every call.
+        MemorySegment product = s.product((long) m * blockRows * 4);
         boolean parallel = sharedWithPool(w);
+        long ldy = 4 * y.stride(0);
         for (long r0 = 0; r0 < n; r0 += blockRows) {
             int rows = (int) Math.min(blockRows, n - r0);
-            int chunks = s.widen.set(w.dtype(), w.segment(), r0 * k * 2, scratch, k, rows);
+            int chunks = s.widen.set(w.dtype(), w.segment(), r0 * k * 2, widened, k, rows);
             if (parallel) pool.run(s.widen, chunks);
             else for (int c = 0; c < chunks; c++) s.widen.run(c);
-            oneDnnMatmul(x.segment(), m, x.stride(0), scratch, rows, k, dnnl_h.dnnl_f32(),
-                    y.segment().asSlice(r0 * 4), y.stride(0));
+            oneDnnMatmul(x.segment(), m, x.stride(0), widened, rows, k, dnnl_h.dnnl_f32(), product, rows);
+            for (int i = 0; i < m; i++) {
+                MemorySegment.copy(product, (long) i * rows * 4, y.segment(), i * ldy + r0 * 4, rows * 4L);
+            }
         }
         s.widen.clear();
     }
@@ -200,11 +206,19 @@ public final class CpuBackend implements Backend {
         final GemvTask gemv = new GemvTask();
         final WidenTask widen = new WidenTask();
         private final Arena arena = Arena.ofShared();
-        private MemorySegment scratch = MemorySegment.NULL;
+        private MemorySegment widened = MemorySegment.NULL;
+        private MemorySegment product = MemorySegment.NULL;
 
-        MemorySegment scratch(long bytes) {
-            if (scratch.byteSize() < bytes) scratch = arena.allocate(bytes, 64);
-            return scratch;
+        /** F32 copy of one block of weight rows. */
+        MemorySegment widened(long bytes) {
+            if (widened.byteSize() < bytes) widened = arena.allocate(bytes, 64);
+            return widened;
+        }
+
+        /** The product of x with one widened block. */
+        MemorySegment product(long bytes) {
+            if (product.byteSize() < bytes) product = arena.allocate(bytes, 64);
+            return product;
         }
 
         void close() {

@@ -139,6 +139,7 @@ final class OneDnnMatmul implements AutoCloseable {
         private final MemorySegment scratchpadMemory;
         private final MemorySegment args;
         private final MemorySegment handleOut;
+        private final int nargs;
         private MemorySegment srcMemory;
         private MemorySegment dstMemory;
         private int boundRows = -1;
@@ -155,7 +156,7 @@ final class OneDnnMatmul implements AutoCloseable {
             } else {
                 scratchpadMemory = null;
             }
-            int nargs = scratchpadMemory == null ? 3 : 4;
+            nargs = scratchpadMemory == null ? 3 : 4;
             args = arena.allocate(dnnl_exec_arg_t.layout(), nargs);
             setArg(0, dnnl_h.DNNL_ARG_SRC(), MemorySegment.NULL);
             setArg(1, dnnl_h.DNNL_ARG_WEIGHTS(), weightsMemory);
@@ -169,11 +170,12 @@ final class OneDnnMatmul implements AutoCloseable {
                 if (m != RUNTIME_M) throw new IllegalArgumentException(rows + " rows for a primitive of M=" + m);
                 bind(rows);
             }
+            // Call names are constants: building a message on every call would allocate on the hot path.
             check(dnnl_h.dnnl_memory_set_data_handle(srcMemory, src), "dnnl_memory_set_data_handle(src)");
             check(dnnl_h.dnnl_memory_set_data_handle(weightsMemory, weights), "dnnl_memory_set_data_handle(weights)");
             check(dnnl_h.dnnl_memory_set_data_handle(dstMemory, dst), "dnnl_memory_set_data_handle(dst)");
-            check(dnnl_h.dnnl_primitive_execute(primitive, stream, (int) (args.byteSize() / dnnl_exec_arg_t.sizeof()), args),
-                    "dnnl_primitive_execute(" + OneDnnMatmul.this + ")");
+            int status = dnnl_h.dnnl_primitive_execute(primitive, stream, nargs, args);
+            if (status != dnnl_h.dnnl_success()) check(status, "dnnl_primitive_execute(" + OneDnnMatmul.this + ")");
             check(dnnl_h.dnnl_stream_wait(stream), "dnnl_stream_wait");
         }
 

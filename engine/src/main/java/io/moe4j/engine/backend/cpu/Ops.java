@@ -18,7 +18,7 @@ final class Ops {
     void rmsNorm(Tensor x, Tensor weight, float eps, Tensor out) {
         Rows r = Rows.of(x, "rmsNorm x").requireSame(Rows.of(out, "rmsNorm out"), x, out);
         Rows o = Rows.of(out, "rmsNorm out");
-        weight.requireDType(DType.F32, "rmsNorm weight").requireShape("rmsNorm weight", r.n());
+        requireVector(weight, r.n(), "rmsNorm weight");
         Norms.rmsNorm(x.segment(), 0, r.strideBytes(), weight.segment(), 0, out.segment(), 0, o.strideBytes(),
                 (int) r.rows(), r.n(), eps);
     }
@@ -26,7 +26,7 @@ final class Ops {
     void layerNorm(Tensor x, Tensor weight, float eps, Tensor out) {
         Rows r = Rows.of(x, "layerNorm x").requireSame(Rows.of(out, "layerNorm out"), x, out);
         Rows o = Rows.of(out, "layerNorm out");
-        weight.requireDType(DType.F32, "layerNorm weight").requireShape("layerNorm weight", r.n());
+        requireVector(weight, r.n(), "layerNorm weight");
         Norms.layerNorm(x.segment(), 0, r.strideBytes(), weight.segment(), 0, null, 0, out.segment(), 0,
                 o.strideBytes(), (int) r.rows(), r.n(), eps);
     }
@@ -90,7 +90,10 @@ final class Ops {
     void rope(Tensor x, Tensor positions, float theta) {
         if (x.rank() != 3) throw new IllegalArgumentException("rope x must be [T, heads, headDim], got " + x);
         x.requireDType(DType.F32, "rope x").requireContiguous("rope x");
-        positions.requireDType(DType.I32, "rope positions").requireShape("rope positions", x.dim(0));
+        positions.requireDType(DType.I32, "rope positions");
+        if (positions.rank() != 1 || positions.dim(0) != x.dim(0) || !positions.isContiguous()) {
+            throw new IllegalArgumentException("rope positions must be I32 [" + x.dim(0) + "], got " + positions);
+        }
         if (!(theta > 0)) throw new IllegalArgumentException("rope theta must be positive, got " + theta);
         int heads = (int) x.dim(1);
         int headDim = (int) x.dim(2);
@@ -119,5 +122,11 @@ final class Ops {
         for (long i = 0; i < r.rows(); i++) {
             Elementwise.scale(x.segment(), i * r.strideBytes(), s, out.segment(), i * o.strideBytes(), r.n());
         }
+    }
+
+    /** An F32 {@code [n]} tensor (checked without the varargs of requireShape, which would allocate per call). */
+    private static void requireVector(Tensor t, long n, String what) {
+        t.requireDType(DType.F32, what);
+        if (t.rank() != 1 || t.dim(0) != n) throw new IllegalArgumentException(what + " must have shape [" + n + "], got " + t);
     }
 }

@@ -59,18 +59,25 @@ public final class Gemv {
         if (nStart < 0 || nEnd > n || nStart > nEnd) {
             throw new IndexOutOfBoundsException("row range [" + nStart + ", " + nEnd + ") of N = " + n);
         }
-        run(wType, x, xOffsetBytes, m, xRowStrideElems * 4, w, wOffsetBytes, k, y, yOffsetBytes,
+        run(wType, x, xOffsetBytes, m, xRowStrideElems * 4, null, w, wOffsetBytes, k, y, yOffsetBytes,
                 yRowStrideElems * 4, nStart, nEnd);
     }
 
-    /** Computes rows {@code [nStart, nEnd)}, arguments already checked; strides in bytes. */
-    static void run(DType wType, MemorySegment x, long xOff, int m, long xStride, MemorySegment w, long wOff, int k,
-                    MemorySegment y, long yOff, long yStride, int nStart, int nEnd) {
+    /**
+     * Computes rows {@code [nStart, nEnd)}, arguments already checked; strides in bytes. {@code xp} is x packed by
+     * {@link #pack}, or null to pack it here.
+     */
+    static void run(DType wType, MemorySegment x, long xOff, int m, long xStride, float[] xp, MemorySegment w,
+                    long wOff, int k, MemorySegment y, long yOff, long yStride, int nStart, int nEnd) {
         if (m == 0 || nStart >= nEnd) return;
+        if (xp == null) {
+            Scratch s = SCRATCH.get();
+            xp = s.xp = pack(wType, s.xp, x, xOff, m, xStride, k);
+        }
         switch (wType) {
-            case BF16 -> GemvBf16.rows(x, xOff, m, xStride, w, wOff, k, y, yOff, yStride, nStart, nEnd);
-            case F16 -> GemvF16.rows(x, xOff, m, xStride, w, wOff, k, y, yOff, yStride, nStart, nEnd);
-            case F32 -> GemvF32.rows(x, xOff, m, xStride, w, wOff, k, y, yOff, yStride, nStart, nEnd);
+            case BF16 -> GemvBf16.rows(x, xOff, m, xStride, xp, w, wOff, k, y, yOff, yStride, nStart, nEnd);
+            case F16 -> GemvF16.rows(x, xOff, m, xStride, xp, w, wOff, k, y, yOff, yStride, nStart, nEnd);
+            case F32 -> GemvF32.rows(x, xOff, m, xStride, xp, w, wOff, k, y, yOff, yStride, nStart, nEnd);
             default -> throw new IllegalArgumentException("GEMV weights must be BF16, F16 or F32, got " + wType);
         }
     }
@@ -126,37 +133,56 @@ public final class Gemv {
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
-    /**
-     * This thread's scratch for the M > 1 path, big enough for {@code m} packed x rows of {@code kVec} elements
-     * and the accumulators of {@code group} weight rows (arrays are allocated only when they must grow).
-     */
-    static Scratch scratch(int m, int kVec, int group) {
-        Scratch s = SCRATCH.get();
-        int xp = Math.multiplyExact(m, kVec), acc = Math.multiplyExact(group * 8, m);
-        if (s.xp.length < xp) s.xp = new float[xp];
-        if (s.acc.length < acc) s.acc = new float[acc];
-        return s;
-    }
-
-    /** Per-thread arrays of the M > 1 path. */
-    static final class Scratch {
+    /** Per-thread arrays of the M > 1 path (grown when needed, never shrunk). */
+    private static final class Scratch {
         float[] xp = new float[0];
         float[] acc = new float[0];
+    }
 
-        /**
-         * Copies x ({@code m} rows, the first {@code kVec} elements) into {@link #xp}: the rows in tiles of up to 8,
-         * tile {@code [i0, i0 + mt)} at {@code i0 * kVec} in {@code [kVec/8][mt][8]} order, so that element
-         * {@code j} of row {@code i} is at {@code i0 * kVec + j * mt + (i - i0) * 8 + j % 8}.
-         */
-        float[] packX(MemorySegment x, long xOff, int m, long xStride, int kVec) {
-            for (int i = 0; i < m; i++) {
-                int i0 = i & ~7, mt = Math.min(8, m - i0);
-                long xo = xOff + i * xStride;
-                for (int j = 0, p = i0 * kVec + (i - i0) * 8; j < kVec; j += 8, p += mt * 8) {
+    /** This thread's accumulator array, at least {@code n} floats. */
+    static float[] accumulators(int n) {
+        Scratch s = SCRATCH.get();
+        if (s.acc.length < n) s.acc = new float[n];
+        return s.acc;
+    }
+
+    /** Elements of K per kernel step for weights of type {@code wType}: 16 for 16-bit weights, 8 for F32. */
+    static int group(DType wType) {
+        return wType == DType.F32 ? 8 : 16;
+    }
+
+    /** {@link #packX} with the group size of {@code wType}, for the first {@code K - K mod group} elements. */
+    static float[] pack(DType wType, float[] xp, MemorySegment x, long xOff, int m, long xStride, int k) {
+        int g = group(wType);
+        return packX(xp, x, xOff, m, xStride, k & -g, g);
+    }
+
+    /**
+     * Copies the first {@code kv} elements (a multiple of {@code g}) of the {@code m} rows of x into {@code xp}
+     * (or a larger new array) in the order the kernels read them: the rows in tiles of up to 8, tile
+     * {@code [i0, i0 + mt)} at {@code i0 * kv}; in a tile, each group of {@code g} elements of K takes
+     * {@code mt * g} floats, row after row, so that group {@code j} of row {@code i} starts at
+     * {@code i0 * kv + j * mt + (i - i0) * g} and a kernel reaches all its rows from one index. Groups of 8 are
+     * copied as they are; groups of 16 (for the 16-bit weights, which come in even/odd pairs) as their 8
+     * even-indexed elements followed by their 8 odd-indexed ones.
+     */
+    static float[] packX(float[] xp, MemorySegment x, long xOff, int m, long xStride, int kv, int g) {
+        int size = Math.multiplyExact(m, kv);
+        if (xp.length < size) xp = new float[size];
+        for (int i = 0; i < m; i++) {
+            int i0 = i & ~7, mt = Math.min(8, m - i0);
+            long xo = xOff + i * xStride;
+            for (int j = 0, p = i0 * kv + (i - i0) * g; j < kv; j += g, p += mt * g) {
+                if (g == 8) {
                     FloatVector.fromMemorySegment(F, x, xo + j * 4L, LE).intoArray(xp, p);
+                } else {
+                    for (int l = 0; l < 8; l++) {
+                        xp[p + l] = x.get(X, xo + (j + 2 * l) * 4L);
+                        xp[p + 8 + l] = x.get(X, xo + (j + 2 * l + 1) * 4L);
+                    }
                 }
             }
-            return xp;
         }
+        return xp;
     }
 }

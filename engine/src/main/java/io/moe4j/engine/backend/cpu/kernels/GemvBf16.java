@@ -7,72 +7,69 @@ import static io.moe4j.engine.backend.cpu.kernels.Gemv.H4;
 import static io.moe4j.engine.backend.cpu.kernels.Gemv.LE;
 import static io.moe4j.engine.backend.cpu.kernels.Gemv.X;
 import static jdk.incubator.vector.VectorOperators.LSHL;
-import static jdk.incubator.vector.VectorOperators.S2I;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * GEMV micro-kernels for BF16 weights; see {@link Gemv} for the contract. The weights are read directly: 8
- * bf16 lanes are loaded as shorts, widened to ints (S2I) and shifted left by 16, which is exactly their float32
- * value (the sign-extension bits are shifted out).
+ * GEMV kernels for BF16 weights; see {@link Gemv} for the contract. The weights are read directly and widened in
+ * registers: a bf16 is the upper half of its float32, so the even weight of an int lane becomes a float by a
+ * left shift of 16 and the odd one by clearing the low half.
  *
- * <p>{@code GemvBf16}, {@code GemvF16} and {@code GemvF32} have the same kernels, differing only in how 8
- * weights are loaded as a float vector; that load is written out in each kernel rather than called, because C2
- * stops inlining ordinary methods into a large method (NodeCountInliningCutoff), and a vector passed to or
- * returned from a call that is not inlined is boxed: a heap allocation per load. For the same reason nothing
- * here passes vectors to a helper method. Keep the three files in sync.
+ * <p>The 16-bit kernels take 16 weights per step as 8 ints, each holding an even-indexed weight in its low half
+ * and the next (odd) one in its high half, and widen both halves in place; x is packed to match
+ * ({@link Gemv#packX}: the 8 even-indexed elements of each group of 16, then the 8 odd ones). So every output
+ * is one chain of 8-lane fused multiply-adds, two per 16 elements (even then odd), then a fixed tree sum of the
+ * 8 lanes, then the scalar tail of {@code K mod 16} elements.
+ *
+ * <p>{@code GemvBf16}, {@code GemvF16} and {@code GemvF32} have the same structure and differ in how weights are
+ * loaded. That load is written out in each kernel rather than called: C2 stops inlining ordinary methods into a
+ * large method (NodeCountInliningCutoff), and a vector passed to or returned from a call that is not inlined is
+ * boxed, a heap allocation per load. For the same reason no vector is passed to a helper method here.
  */
 final class GemvBf16 {
     private GemvBf16() {}
 
     /** Bytes per weight. */
     private static final long ES = 2;
-    private static final VectorSpecies<Short> S = ShortVector.SPECIES_128;
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
     private static final ValueLayout.OfShort W = ValueLayout.JAVA_SHORT_UNALIGNED;
 
     /**
-     * Rows {@code [nStart, nEnd)} of {@code y}; arguments already checked by {@link Gemv}. Offsets and strides in
-     * bytes.
+     * Rows {@code [nStart, nEnd)} of {@code y}; arguments already checked by {@link Gemv}, offsets and strides in
+     * bytes, {@code xp} = x packed by {@link Gemv#packX} with groups of 16.
      *
-     * <p>Every output is computed with the same sequence of operations whichever path handles it: one 8-lane
-     * fused multiply-add chain over the first {@code K - K mod 8} elements, a fixed tree sum of the 8 lanes, then
-     * the scalar tail. So results depend neither on how the rows are split into chunks nor on M.
+     * <p>M = 1: weight rows 4 at a time ({@code k1x4}): 4 independent chains, and each x load serves 4 rows.
      *
-     * <p>M = 1: weight rows 4 at a time ({@code k1x4}), each x load serving 4 rows; x streams from L2 at worst.
-     * M > 1: each weight vector is converted once and used for up to 8 x rows ({@code kb2}..{@code kb8}, one
-     * accumulator register per x row, two weight rows at a time when M <= 4 so that there are at least 4
-     * independent chains). x is first copied to a per-thread array, each tile of up to 8 rows in
-     * {@code [K/8][rows][8]} order, so that a kernel reaches all its x rows from one index. To keep those x loads in L1, K is cut into blocks of
-     * about 16 KB of x; a group of 4 weight rows goes through one block at a time, the accumulators waiting in a
-     * small per-thread array between blocks (storing and reloading them is exact, so the chain is the same as
-     * without blocks).
+     * <p>M &gt; 1: each weight vector is converted once and used for up to 8 x rows ({@code kbMx1}, one accumulator
+     * register per x row), two weight rows at a time when there are at most 4 x rows ({@code kbMx2}), so that at
+     * least 4 chains are in flight. To keep those x loads in L1, K is cut into blocks of about 16 KB of x; a group
+     * of {@value #GROUP} weight rows goes through one block at a time, the accumulators waiting in a small
+     * per-thread array between blocks. Storing and reloading them is exact, so every output is still the same
+     * chain as in the M = 1 kernels: results depend neither on M, nor on how the rows are split into chunks.
      */
-    static void rows(MemorySegment x, long xOff, int m, long xStride, MemorySegment w, long wOff, int k,
+    static void rows(MemorySegment x, long xOff, int m, long xStride, float[] xp, MemorySegment w, long wOff, int k,
                      MemorySegment y, long yOff, long yStride, int nStart, int nEnd) {
         long wRow = k * ES;
+        int kv = k & -16;
         if (m == 1) {
             int n = nStart;
-            for (; n + 4 <= nEnd; n += 4) k1x4(x, xOff, w, wOff + n * wRow, wRow, k, y, yOff + n * 4L);
-            for (; n < nEnd; n++) k1x1(x, xOff, w, wOff + n * wRow, wRow, k, y, yOff + n * 4L);
+            for (; n + 4 <= nEnd; n += 4) k1x4(xp, x, xOff, w, wOff + n * wRow, wRow, k, kv, y, yOff + n * 4L);
+            for (; n < nEnd; n++) k1x1(xp, x, xOff, w, wOff + n * wRow, wRow, k, kv, y, yOff + n * 4L);
             return;
         }
-        int kVec = k & ~7;
-        int kBlock = Gemv.kBlock(m);
-        Gemv.Scratch scratch = Gemv.scratch(m, kVec, GROUP);
-        float[] xp = scratch.packX(x, xOff, m, xStride, kVec), acc = scratch.acc;
+        int kBlock = Gemv.kBlock(m) & -16;
+        float[] acc = Gemv.accumulators(GROUP * 8 * m);
         for (int n = nStart; n < nEnd; n += GROUP) {
             int g = Math.min(GROUP, nEnd - n);
             java.util.Arrays.fill(acc, 0, g * m * 8, 0f);
-            for (int kb = 0; kb < kVec; kb += kBlock) {
-                int kbEnd = Math.min(kb + kBlock, kVec);
+            for (int kb = 0; kb < kv; kb += kBlock) {
+                int kbEnd = Math.min(kb + kBlock, kv);
                 for (int i = 0; i < m; i += 8) {
-                    int mt = Math.min(8, m - i), p = i * kVec + kb * mt;
+                    int mt = Math.min(8, m - i), p = i * kv + kb * mt;
                     for (int r = 0; r < g; ) {
                         long wo = wOff + (n + r) * wRow;
                         int ao = (r * m + i) * 8;
@@ -82,7 +79,7 @@ final class GemvBf16 {
                                 case 2 -> kb2x2(xp, p, w, wo, wRow, kb, kbEnd, acc, ao, m);
                                 case 3 -> kb3x2(xp, p, w, wo, wRow, kb, kbEnd, acc, ao, m);
                                 case 4 -> kb4x2(xp, p, w, wo, wRow, kb, kbEnd, acc, ao, m);
-                                default -> throw new AssertionError();
+                                default -> throw new AssertionError(mt);
                             }
                             r += 2;
                         } else {
@@ -95,7 +92,7 @@ final class GemvBf16 {
                                 case 6 -> kb6x1(xp, p, w, wo, wRow, kb, kbEnd, acc, ao, m);
                                 case 7 -> kb7x1(xp, p, w, wo, wRow, kb, kbEnd, acc, ao, m);
                                 case 8 -> kb8x1(xp, p, w, wo, wRow, kb, kbEnd, acc, ao, m);
-                                default -> throw new AssertionError();
+                                default -> throw new AssertionError(mt);
                             }
                             r++;
                         }
@@ -106,13 +103,13 @@ final class GemvBf16 {
                 long wo = wOff + (n + r) * wRow;
                 for (int i = 0; i < m; i++) {
                     float s = Gemv.laneSum(acc, (r * m + i) * 8);
-                    y.set(X, yOff + i * yStride + (n + r) * 4L, tail(x, xOff + i * xStride, w, wo, kVec, k, s));
+                    y.set(X, yOff + i * yStride + (n + r) * 4L, tail(x, xOff + i * xStride, w, wo, kv, k, s));
                 }
             }
         }
     }
 
-    /** Weight rows per group in the blocked (M > 1) path. */
+    /** Weight rows per group in the M &gt; 1 path. */
     private static final int GROUP = 4;
 
     /** Scalar tail of one dot product: elements {@code [k0, k)} added to {@code s}, the sum of the vector part. */
@@ -126,107 +123,134 @@ final class GemvBf16 {
         return Float.intBitsToFloat(w.get(W, off) << 16);
     }
 
-    /** One x row, four consecutive weight rows. */
-    private static void k1x4(MemorySegment x, long x0, MemorySegment w, long w0, long wRow, int k, MemorySegment y, long yo) {
+    /** M = 1: four consecutive weight rows, whole K. */
+    private static void k1x4(float[] xp, MemorySegment x, long xo, MemorySegment w, long w0, long wRow, int k,
+                             int kv, MemorySegment y, long yo) {
         long w1 = w0 + wRow, w2 = w1 + wRow, w3 = w2 + wRow;
-        FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00;
-        int j = 0;
-        for (; j <= k - 8; j += 8) {
-            long o = j * ES, xj = j * 4L;
-            FloatVector v0 = ((IntVector) ShortVector.fromMemorySegment(S, w, w0 + o, LE).convertShape(S2I, I, 0))
-                    .lanewise(LSHL, 16).reinterpretAsFloats();
-            FloatVector v1 = ((IntVector) ShortVector.fromMemorySegment(S, w, w1 + o, LE).convertShape(S2I, I, 0))
-                    .lanewise(LSHL, 16).reinterpretAsFloats();
-            FloatVector v2 = ((IntVector) ShortVector.fromMemorySegment(S, w, w2 + o, LE).convertShape(S2I, I, 0))
-                    .lanewise(LSHL, 16).reinterpretAsFloats();
-            FloatVector v3 = ((IntVector) ShortVector.fromMemorySegment(S, w, w3 + o, LE).convertShape(S2I, I, 0))
-                    .lanewise(LSHL, 16).reinterpretAsFloats();
-            FloatVector p0 = FloatVector.fromMemorySegment(F, x, x0 + xj, LE);
-            a00 = v0.fma(p0, a00);
-            a01 = v1.fma(p0, a01);
-            a02 = v2.fma(p0, a02);
-            a03 = v3.fma(p0, a03);
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        for (int j = 0; j < kv; j += 16) {
+            long o = j * ES;
+            IntVector t0 = IntVector.fromMemorySegment(I, w, w0 + o, LE);
+            FloatVector e0 = t0.lanewise(LSHL, 16).reinterpretAsFloats();
+            FloatVector o0 = t0.and(0xffff0000).reinterpretAsFloats();
+            IntVector t1 = IntVector.fromMemorySegment(I, w, w1 + o, LE);
+            FloatVector e1 = t1.lanewise(LSHL, 16).reinterpretAsFloats();
+            FloatVector o1 = t1.and(0xffff0000).reinterpretAsFloats();
+            IntVector t2 = IntVector.fromMemorySegment(I, w, w2 + o, LE);
+            FloatVector e2 = t2.lanewise(LSHL, 16).reinterpretAsFloats();
+            FloatVector o2 = t2.and(0xffff0000).reinterpretAsFloats();
+            IntVector t3 = IntVector.fromMemorySegment(I, w, w3 + o, LE);
+            FloatVector e3 = t3.lanewise(LSHL, 16).reinterpretAsFloats();
+            FloatVector o3 = t3.and(0xffff0000).reinterpretAsFloats();
+            FloatVector pe = FloatVector.fromArray(F, xp, j);
+            FloatVector po = FloatVector.fromArray(F, xp, j + 8);
+            a0 = e0.fma(pe, a0);
+            a0 = o0.fma(po, a0);
+            a1 = e1.fma(pe, a1);
+            a1 = o1.fma(po, a1);
+            a2 = e2.fma(pe, a2);
+            a2 = o2.fma(po, a2);
+            a3 = e3.fma(pe, a3);
+            a3 = o3.fma(po, a3);
         }
-        a00 = a00.add(a00.rearrange(H4));
-        a00 = a00.add(a00.rearrange(H2));
-        a01 = a01.add(a01.rearrange(H4));
-        a01 = a01.add(a01.rearrange(H2));
-        a02 = a02.add(a02.rearrange(H4));
-        a02 = a02.add(a02.rearrange(H2));
-        a03 = a03.add(a03.rearrange(H4));
-        a03 = a03.add(a03.rearrange(H2));
-        y.set(X, yo, tail(x, x0, w, w0, j, k, a00.add(a00.rearrange(H1)).lane(0)));
-        y.set(X, yo + 4, tail(x, x0, w, w1, j, k, a01.add(a01.rearrange(H1)).lane(0)));
-        y.set(X, yo + 8, tail(x, x0, w, w2, j, k, a02.add(a02.rearrange(H1)).lane(0)));
-        y.set(X, yo + 12, tail(x, x0, w, w3, j, k, a03.add(a03.rearrange(H1)).lane(0)));
+        a0 = a0.add(a0.rearrange(H4));
+        a0 = a0.add(a0.rearrange(H2));
+        a1 = a1.add(a1.rearrange(H4));
+        a1 = a1.add(a1.rearrange(H2));
+        a2 = a2.add(a2.rearrange(H4));
+        a2 = a2.add(a2.rearrange(H2));
+        a3 = a3.add(a3.rearrange(H4));
+        a3 = a3.add(a3.rearrange(H2));
+        y.set(X, yo, tail(x, xo, w, w0, kv, k, a0.add(a0.rearrange(H1)).lane(0)));
+        y.set(X, yo + 4, tail(x, xo, w, w1, kv, k, a1.add(a1.rearrange(H1)).lane(0)));
+        y.set(X, yo + 8, tail(x, xo, w, w2, kv, k, a2.add(a2.rearrange(H1)).lane(0)));
+        y.set(X, yo + 12, tail(x, xo, w, w3, kv, k, a3.add(a3.rearrange(H1)).lane(0)));
     }
 
-    /** One x row, one weight row. */
-    private static void k1x1(MemorySegment x, long x0, MemorySegment w, long w0, long wRow, int k, MemorySegment y, long yo) {
-        FloatVector a00 = FloatVector.zero(F);
-        int j = 0;
-        for (; j <= k - 8; j += 8) {
-            long o = j * ES, xj = j * 4L;
-            FloatVector v0 = ((IntVector) ShortVector.fromMemorySegment(S, w, w0 + o, LE).convertShape(S2I, I, 0))
-                    .lanewise(LSHL, 16).reinterpretAsFloats();
-            FloatVector p0 = FloatVector.fromMemorySegment(F, x, x0 + xj, LE);
-            a00 = v0.fma(p0, a00);
+    /** M = 1: one weight row, whole K. */
+    private static void k1x1(float[] xp, MemorySegment x, long xo, MemorySegment w, long w0, long wRow, int k,
+                             int kv, MemorySegment y, long yo) {
+        FloatVector a0 = FloatVector.zero(F);
+        for (int j = 0; j < kv; j += 16) {
+            long o = j * ES;
+            IntVector t0 = IntVector.fromMemorySegment(I, w, w0 + o, LE);
+            FloatVector e0 = t0.lanewise(LSHL, 16).reinterpretAsFloats();
+            FloatVector o0 = t0.and(0xffff0000).reinterpretAsFloats();
+            FloatVector pe = FloatVector.fromArray(F, xp, j);
+            FloatVector po = FloatVector.fromArray(F, xp, j + 8);
+            a0 = e0.fma(pe, a0);
+            a0 = o0.fma(po, a0);
         }
-        a00 = a00.add(a00.rearrange(H4));
-        a00 = a00.add(a00.rearrange(H2));
-        y.set(X, yo, tail(x, x0, w, w0, j, k, a00.add(a00.rearrange(H1)).lane(0)));
+        a0 = a0.add(a0.rearrange(H4));
+        a0 = a0.add(a0.rearrange(H2));
+        y.set(X, yo, tail(x, xo, w, w0, kv, k, a0.add(a0.rearrange(H1)).lane(0)));
     }
 
     /**
-     * 1 x row packed at {@code xp[p..]}, 2 weight rows, elements {@code [k0, k1)}: continues the
-     * accumulators at {@code acc[ao..]} (weight row r, x row i at {@code ao + (r * am + i) * 8}).
+     * M &gt; 1: 1 x row (packed tile at {@code xp[p..]}), two consecutive weight rows, elements
+     * {@code [k0, k1)}: continues the accumulators at {@code acc[ao..]} (weight row r, x row i at
+     * {@code ao + (r * am + i) * 8}).
      */
     private static void kb1x2(float[] xp, int p, MemorySegment w, long w0, long wRow, int k0, int k1,
                               float[] acc, int ao, int am) {
         long w1 = w0 + wRow;
-        int ao1 = ao + 1 * am * 8;
+        int ao1 = ao + am * 8;
         FloatVector a00 = FloatVector.fromArray(F, acc, ao);
         FloatVector a10 = FloatVector.fromArray(F, acc, ao1);
         int pb = p - k0 * 1;
-        for (int j = k0; j < k1; j += 8) {
+        for (int j = k0; j < k1; j += 16) {
             int q = pb + j * 1;
-            FloatVector v0 = ((IntVector) ShortVector.fromMemorySegment(S, w, w0 + j * ES, LE).convertShape(S2I, I, 0))
-                    .lanewise(LSHL, 16).reinterpretAsFloats();
-            FloatVector v1 = ((IntVector) ShortVector.fromMemorySegment(S, w, w1 + j * ES, LE).convertShape(S2I, I, 0))
-                    .lanewise(LSHL, 16).reinterpretAsFloats();
-            FloatVector p0 = FloatVector.fromArray(F, xp, q);
-            a00 = v0.fma(p0, a00);
-            a10 = v1.fma(p0, a10);
+            IntVector t0 = IntVector.fromMemorySegment(I, w, w0 + j * ES, LE);
+            FloatVector e0 = t0.lanewise(LSHL, 16).reinterpretAsFloats();
+            FloatVector o0 = t0.and(0xffff0000).reinterpretAsFloats();
+            IntVector t1 = IntVector.fromMemorySegment(I, w, w1 + j * ES, LE);
+            FloatVector e1 = t1.lanewise(LSHL, 16).reinterpretAsFloats();
+            FloatVector o1 = t1.and(0xffff0000).reinterpretAsFloats();
+            FloatVector pe0 = FloatVector.fromArray(F, xp, q);
+            FloatVector po0 = FloatVector.fromArray(F, xp, q + 8);
+            a00 = e0.fma(pe0, a00);
+            a00 = o0.fma(po0, a00);
+            a10 = e1.fma(pe0, a10);
+            a10 = o1.fma(po0, a10);
         }
         a00.intoArray(acc, ao);
         a10.intoArray(acc, ao1);
     }
 
     /**
-     * 2 x rows packed at {@code xp[p..]}, 2 weight rows, elements {@code [k0, k1)}: continues the
-     * accumulators at {@code acc[ao..]} (weight row r, x row i at {@code ao + (r * am + i) * 8}).
+     * M &gt; 1: 2 x rows (packed tile at {@code xp[p..]}), two consecutive weight rows, elements
+     * {@code [k0, k1)}: continues the accumulators at {@code acc[ao..]} (weight row r, x row i at
+     * {@code ao + (r * am + i) * 8}).
      */
     private static void kb2x2(float[] xp, int p, MemorySegment w, long w0, long wRow, int k0, int k1,
                               float[] acc, int ao, int am) {
         long w1 = w0 + wRow;
-        int ao1 = ao + 1 * am * 8;
+        int ao1 = ao + am * 8;
         FloatVector a00 = FloatVector.fromArray(F, acc, ao);
         FloatVector a01 = FloatVector.fromArray(F, acc, ao + 8);
         FloatVector a10 = FloatVector.fromArray(F, acc, ao1);
         FloatVector a11 = FloatVector.fromArray(F, acc, ao1 + 8);
         int pb = p - k0 * 2;
-        for (int j = k0; j < k1; j += 8) {
+        for (int j = k0; j < k1; j += 16) {
             int q = pb + j * 2;
-            FloatVector v0 = ((IntVector) ShortVector.fromMemorySegment(S, w, w0 + j * ES, LE).convertShape(S2I, I, 0))
-                    .lanewise(LSHL, 16).reinterpretAsFloats();
-            FloatVector v1 = ((IntVector) ShortVector.fromMemorySegment(S, w, w1 + j * ES, LE).convertShape(S2I, I, 0))
-                    .lanewise(LSHL, 16).reinterpretAsFloats();
-            FloatVector p0 = FloatVector.fromArray(F, xp, q);
-            a00 = v0.fma(p0, a00);
-            a10 = v1.fma(p0, a10);
-            FloatVector p1 = FloatVector.fromArray(F, xp, q + 8);
-            a01 = v0.fma(p1, a01);
-            a11 = v1.fma(p1, a11);
+            IntVector t0 = IntVector.fromMemorySegment(I, w, w0 + j * ES, LE);
+            FloatVector e0 = t0.lanewise(LSHL, 16).reinterpretAsFloats();
+            FloatVector o0 = t0.and(0xffff0000).reinterpretAsFloats();
+            IntVector t1 = IntVector.fromMemorySegment(I, w, w1 + j * ES, LE);
+            FloatVector e1 = t1.lanewise(LSHL, 16).reinterpretAsFloats();
+            FloatVector o1 = t1.and(0xffff0000).reinterpretAsFloats();
+            FloatVector pe0 = FloatVector.fromArray(F, xp, q);
+            FloatVector po0 = FloatVector.fromArray(F, xp, q + 8);
+            a00 = e0.fma(pe0, a00);
+            a00 = o0.fma(po0, a00);
+            a10 = e1.fma(pe0, a10);
+            a10 = o1.fma(po0, a10);
+            FloatVector pe1 = FloatVector.fromArray(F, xp, q + 16);
+            FloatVector po1 = FloatVector.fromArray(F, xp, q + 24);
+            a01 = e0.fma(pe1, a01);
+            a01 = o0.fma(po1, a01);
+            a11 = e1.fma(pe1, a11);
+            a11 = o1.fma(po1, a11);
         }
         a00.intoArray(acc, ao);
         a01.intoArray(acc, ao + 8);
@@ -235,13 +259,14 @@ final class GemvBf16 {
     }
 
     /**
-     * 3 x rows packed at {@code xp[p..]}, 2 weight rows, elements {@code [k0, k1)}: continues the
-     * accumulators at {@code acc[ao..]} (weight row r, x row i at {@code ao + (r * am + i) * 8}).
+     * M &gt; 1: 3 x rows (packed tile at {@code xp[p..]}), two consecutive weight rows, elements
+     * {@code [k0, k1)}: continues the accumulators at {@code acc[ao..]} (weight row r, x row i at
+     * {@code ao + (r * am + i) * 8}).
      */
     private static void kb3x2(float[] xp, int p, MemorySegment w, long w0, long wRow, int k0, int k1,
                               float[] acc, int ao, int am) {
         long w1 = w0 + wRow;
-        int ao1 = ao + 1 * am * 8;
+        int ao1 = ao + am * 8;
         FloatVector a00 = FloatVector.fromArray(F, acc, ao);
         FloatVector a01 = FloatVector.fromArray(F, acc, ao + 8);
         FloatVector a02 = FloatVector.fromArray(F, acc, ao + 16);
@@ -249,21 +274,32 @@ final class GemvBf16 {
         FloatVector a11 = FloatVector.fromArray(F, acc, ao1 + 8);
         FloatVector a12 = FloatVector.fromArray(F, acc, ao1 + 16);
         int pb = p - k0 * 3;
-        for (int j = k0; j < k1; j += 8) {
+        for (int j = k0; j < k1; j += 16) {
             int q = pb + j * 3;
-            FloatVector v0 = ((IntVector) ShortVector.fromMemorySegment(S, w, w0 + j * ES, LE).convertShape(S2I, I, 0))
-                    .lanewise(LSHL, 16).reinterpretAsFloats();
-            FloatVector v1 = ((IntVector) ShortVector.fromMemorySegment(S, w, w1 + j * ES, LE).convertShape(S2I, I, 0))
-                    .lanewise(LSHL, 16).reinterpretAsFloats();
-            FloatVector p0 = FloatVector.fromArray(F, xp, q);
-            a00 = v0.fma(p0, a00);
-            a10 = v1.fma(p0, a10);
-            FloatVector p1 = FloatVector.fromArray(F, xp, q + 8);
-            a01 = v0.fma(p1, a01);
-            a11 = v1.fma(p1, a11);
-            FloatVector p2 = FloatVector.fromArray(F, xp, q + 16);
-            a02 = v0.fma(p2, a02);
-            a12 = v1.fma(p2, a12);
+            IntVector t0 = IntVector.fromMemorySegment(I, w, w0 + j * ES, LE);
+            FloatVector e0 = t0.lanewise(LSHL, 16).reinterpretAsFloats();
+            FloatVector o0 = t0.and(0xffff0000).reinterpretAsFloats();
+            IntVector t1 = IntVector.fromMemorySegment(I, w, w1 + j * ES, LE);
+            FloatVector e1 = t1.lanewise(LSHL, 16).reinterpretAsFloats();
+            FloatVector o1 = t1.and(0xffff0000).reinterpretAsFloats();
+            FloatVector pe0 = FloatVector.fromArray(F, xp, q);
+            FloatVector po0 = FloatVector.fromArray(F, xp, q + 8);
+            a00 = e0.fma(pe0, a00);
+            a00 = o0.fma(po0, a00);
+            a10 = e1.fma(pe0, a10);
+            a10 = o1.fma(po0, a10);
+            FloatVector pe1 = FloatVector.fromArray(F, xp, q + 16);
+            FloatVector po1 = FloatVector.fromArray(F, xp, q + 24);
+            a01 = e0.fma(pe1, a01);
+            a01 = o0.fma(po1, a01);
+            a11 = e1.fma(pe1, a11);
+            a11 = o1.fma(po1, a11);
+            FloatVector pe2 = FloatVector.fromArray(F, xp, q + 32);
+            FloatVector po2 = FloatVector.fromArray(F, xp, q + 40);
+            a02 = e0.fma(pe2, a02);
+            a02 = o0.fma(po2, a02);
+            a12 = e1.fma(pe2, a12);
+            a12 = o1.fma(po2, a12);
         }
         a00.intoArray(acc, ao);
         a01.intoArray(acc, ao + 8);
@@ -274,13 +310,14 @@ final class GemvBf16 {
     }
 
     /**
-     * 4 x rows packed at {@code xp[p..]}, 2 weight rows, elements {@code [k0, k1)}: continues the
-     * accumulators at {@code acc[ao..]} (weight row r, x row i at {@code ao + (r * am + i) * 8}).
+     * M &gt; 1: 4 x rows (packed tile at {@code xp[p..]}), two consecutive weight rows, elements
+     * {@code [k0, k1)}: continues the accumulators at {@code acc[ao..]} (weight row r, x row i at
+     * {@code ao + (r * am + i) * 8}).
      */
     private static void kb4x2(float[] xp, int p, MemorySegment w, long w0, long wRow, int k0, int k1,
                               float[] acc, int ao, int am) {
         long w1 = w0 + wRow;
-        int ao1 = ao + 1 * am * 8;
+        int ao1 = ao + am * 8;
         FloatVector a00 = FloatVector.fromArray(F, acc, ao);
         FloatVector a01 = FloatVector.fromArray(F, acc, ao + 8);
         FloatVector a02 = FloatVector.fromArray(F, acc, ao + 16);
@@ -290,24 +327,38 @@ final class GemvBf16 {
         FloatVector a12 = FloatVector.fromArray(F, acc, ao1 + 16);
         FloatVector a13 = FloatVector.fromArray(F, acc, ao1 + 24);
         int pb = p - k0 * 4;
-        for (int j = k0; j < k1; j += 8) {
+        for (int j = k0; j < k1; j += 16) {
             int q = pb + j * 4;
-            FloatVector v0 = ((IntVector) ShortVector.fromMemorySegment(S, w, w0 + j * ES, LE).convertShape(S2I, I, 0))
-                    .lanewise(LSHL, 16).reinterpretAsFloats();
-            FloatVector v1 = ((IntVector) ShortVector.fromMemorySegment(S, w, w1 + j * ES, LE).convertShape(S2I, I, 0))
-                    .lanewise(LSHL, 16).reinterpretAsFloats();
-            FloatVector p0 = FloatVector.fromArray(F, xp, q);
-            a00 = v0.fma(p0, a00);
-            a10 = v1.fma(p0, a10);
-            FloatVector p1 = FloatVector.fromArray(F, xp, q + 8);
-            a01 = v0.fma(p1, a01);
-            a11 = v1.fma(p1, a11);
-            FloatVector p2 = FloatVector.fromArray(F, xp, q + 16);
-            a02 = v0.fma(p2, a02);
-            a12 = v1.fma(p2, a12);
-            FloatVector p3 = FloatVector.fromArray(F, xp, q + 24);
-            a03 = v0.fma(p3, a03);
-            a13 = v1.fma(p3, a13);
+            IntVector t0 = IntVector.fromMemorySegment(I, w, w0 + j * ES, LE);
+            FloatVector e0 = t0.lanewise(LSHL, 16).reinterpretAsFloats();
+            FloatVector o0 = t0.and(0xffff0000).reinterpretAsFloats();
+            IntVector t1 = IntVector.fromMemorySegment(I, w, w1 + j * ES, LE);
+            FloatVector e1 = t1.lanewise(LSHL, 16).reinterpretAsFloats();
+            FloatVector o1 = t1.and(0xffff0000).reinterpretAsFloats();
+            FloatVector pe0 = FloatVector.fromArray(F, xp, q);
+            FloatVector po0 = FloatVector.fromArray(F, xp, q + 8);
+            a00 = e0.fma(pe0, a00);
+            a00 = o0.fma(po0, a00);
+            a10 = e1.fma(pe0, a10);
+            a10 = o1.fma(po0, a10);
+            FloatVector pe1 = FloatVector.fromArray(F, xp, q + 16);
+            FloatVector po1 = FloatVector.fromArray(F, xp, q + 24);
+            a01 = e0.fma(pe1, a01);
+            a01 = o0.fma(po1, a01);
+            a11 = e1.fma(pe1, a11);
+            a11 = o1.fma(po1, a11);
+            FloatVector pe2 = FloatVector.fromArray(F, xp, q + 32);
+            FloatVector po2 = FloatVector.fromArray(F, xp, q + 40);
+            a02 = e0.fma(pe2, a02);
+            a02 = o0.fma(po2, a02);
+            a12 = e1.fma(pe2, a12);
+            a12 = o1.fma(po2, a12);
+            FloatVector pe3 = FloatVector.fromArray(F, xp, q + 48);
+            FloatVector po3 = FloatVector.fromArray(F, xp, q + 56);
+            a03 = e0.fma(pe3, a03);
+            a03 = o0.fma(po3, a03);
+            a13 = e1.fma(pe3, a13);
+            a13 = o1.fma(po3, a13);
         }
         a00.intoArray(acc, ao);
         a01.intoArray(acc, ao + 8);
@@ -320,45 +371,59 @@ final class GemvBf16 {
     }
 
     /**
-     * 1 x row packed at {@code xp[p..]}, 1 weight row, elements {@code [k0, k1)}: continues the
-     * accumulators at {@code acc[ao..]} (weight row r, x row i at {@code ao + (r * am + i) * 8}).
+     * M &gt; 1: 1 x row (packed tile at {@code xp[p..]}), one weight row, elements
+     * {@code [k0, k1)}: continues the accumulators at {@code acc[ao..]} (weight row r, x row i at
+     * {@code ao + (r * am + i) * 8}).
      */
     private static void kb1x1(float[] xp, int p, MemorySegment w, long w0, long wRow, int k0, int k1,
                               float[] acc, int ao, int am) {
         FloatVector a00 = FloatVector.fromArray(F, acc, ao);
         int pb = p - k0 * 1;
-        for (int j = k0; j < k1; j += 8) {
+        for (int j = k0; j < k1; j += 16) {
             int q = pb + j * 1;
-            FloatVector v0 = ((IntVector) ShortVector.fromMemorySegment(S, w, w0 + j * ES, LE).convertShape(S2I, I, 0))
-                    .lanewise(LSHL, 16).reinterpretAsFloats();
-            a00 = v0.fma(FloatVector.fromArray(F, xp, q), a00);
+            IntVector t0 = IntVector.fromMemorySegment(I, w, w0 + j * ES, LE);
+            FloatVector e0 = t0.lanewise(LSHL, 16).reinterpretAsFloats();
+            FloatVector o0 = t0.and(0xffff0000).reinterpretAsFloats();
+            FloatVector pe0 = FloatVector.fromArray(F, xp, q);
+            FloatVector po0 = FloatVector.fromArray(F, xp, q + 8);
+            a00 = e0.fma(pe0, a00);
+            a00 = o0.fma(po0, a00);
         }
         a00.intoArray(acc, ao);
     }
 
     /**
-     * 2 x rows packed at {@code xp[p..]}, 1 weight row, elements {@code [k0, k1)}: continues the
-     * accumulators at {@code acc[ao..]} (weight row r, x row i at {@code ao + (r * am + i) * 8}).
+     * M &gt; 1: 2 x rows (packed tile at {@code xp[p..]}), one weight row, elements
+     * {@code [k0, k1)}: continues the accumulators at {@code acc[ao..]} (weight row r, x row i at
+     * {@code ao + (r * am + i) * 8}).
      */
     private static void kb2x1(float[] xp, int p, MemorySegment w, long w0, long wRow, int k0, int k1,
                               float[] acc, int ao, int am) {
         FloatVector a00 = FloatVector.fromArray(F, acc, ao);
         FloatVector a01 = FloatVector.fromArray(F, acc, ao + 8);
         int pb = p - k0 * 2;
-        for (int j = k0; j < k1; j += 8) {
+        for (int j = k0; j < k1; j += 16) {
             int q = pb + j * 2;
-            FloatVector v0 = ((IntVector) ShortVector.fromMemorySegment(S, w, w0 + j * ES, LE).convertShape(S2I, I, 0))
-                    .lanewise(LSHL, 16).reinterpretAsFloats();
-            a00 = v0.fma(FloatVector.fromArray(F, xp, q), a00);
-            a01 = v0.fma(FloatVector.fromArray(F, xp, q + 8), a01);
+            IntVector t0 = IntVector.fromMemorySegment(I, w, w0 + j * ES, LE);
+            FloatVector e0 = t0.lanewise(LSHL, 16).reinterpretAsFloats();
+            FloatVector o0 = t0.and(0xffff0000).reinterpretAsFloats();
+            FloatVector pe0 = FloatVector.fromArray(F, xp, q);
+            FloatVector po0 = FloatVector.fromArray(F, xp, q + 8);
+            a00 = e0.fma(pe0, a00);
+            a00 = o0.fma(po0, a00);
+            FloatVector pe1 = FloatVector.fromArray(F, xp, q + 16);
+            FloatVector po1 = FloatVector.fromArray(F, xp, q + 24);
+            a01 = e0.fma(pe1, a01);
+            a01 = o0.fma(po1, a01);
         }
         a00.intoArray(acc, ao);
         a01.intoArray(acc, ao + 8);
     }
 
     /**
-     * 3 x rows packed at {@code xp[p..]}, 1 weight row, elements {@code [k0, k1)}: continues the
-     * accumulators at {@code acc[ao..]} (weight row r, x row i at {@code ao + (r * am + i) * 8}).
+     * M &gt; 1: 3 x rows (packed tile at {@code xp[p..]}), one weight row, elements
+     * {@code [k0, k1)}: continues the accumulators at {@code acc[ao..]} (weight row r, x row i at
+     * {@code ao + (r * am + i) * 8}).
      */
     private static void kb3x1(float[] xp, int p, MemorySegment w, long w0, long wRow, int k0, int k1,
                               float[] acc, int ao, int am) {
@@ -366,13 +431,23 @@ final class GemvBf16 {
         FloatVector a01 = FloatVector.fromArray(F, acc, ao + 8);
         FloatVector a02 = FloatVector.fromArray(F, acc, ao + 16);
         int pb = p - k0 * 3;
-        for (int j = k0; j < k1; j += 8) {
+        for (int j = k0; j < k1; j += 16) {
             int q = pb + j * 3;
-            FloatVector v0 = ((IntVector) ShortVector.fromMemorySegment(S, w, w0 + j * ES, LE).convertShape(S2I, I, 0))
-                    .lanewise(LSHL, 16).reinterpretAsFloats();
-            a00 = v0.fma(FloatVector.fromArray(F, xp, q), a00);
-            a01 = v0.fma(FloatVector.fromArray(F, xp, q + 8), a01);
-            a02 = v0.fma(FloatVector.fromArray(F, xp, q + 16), a02);
+            IntVector t0 = IntVector.fromMemorySegment(I, w, w0 + j * ES, LE);
+            FloatVector e0 = t0.lanewise(LSHL, 16).reinterpretAsFloats();
+            FloatVector o0 = t0.and(0xffff0000).reinterpretAsFloats();
+            FloatVector pe0 = FloatVector.fromArray(F, xp, q);
+            FloatVector po0 = FloatVector.fromArray(F, xp, q + 8);
+            a00 = e0.fma(pe0, a00);
+            a00 = o0.fma(po0, a00);
+            FloatVector pe1 = FloatVector.fromArray(F, xp, q + 16);
+            FloatVector po1 = FloatVector.fromArray(F, xp, q + 24);
+            a01 = e0.fma(pe1, a01);
+            a01 = o0.fma(po1, a01);
+            FloatVector pe2 = FloatVector.fromArray(F, xp, q + 32);
+            FloatVector po2 = FloatVector.fromArray(F, xp, q + 40);
+            a02 = e0.fma(pe2, a02);
+            a02 = o0.fma(po2, a02);
         }
         a00.intoArray(acc, ao);
         a01.intoArray(acc, ao + 8);
@@ -380,8 +455,9 @@ final class GemvBf16 {
     }
 
     /**
-     * 4 x rows packed at {@code xp[p..]}, 1 weight row, elements {@code [k0, k1)}: continues the
-     * accumulators at {@code acc[ao..]} (weight row r, x row i at {@code ao + (r * am + i) * 8}).
+     * M &gt; 1: 4 x rows (packed tile at {@code xp[p..]}), one weight row, elements
+     * {@code [k0, k1)}: continues the accumulators at {@code acc[ao..]} (weight row r, x row i at
+     * {@code ao + (r * am + i) * 8}).
      */
     private static void kb4x1(float[] xp, int p, MemorySegment w, long w0, long wRow, int k0, int k1,
                               float[] acc, int ao, int am) {
@@ -390,14 +466,27 @@ final class GemvBf16 {
         FloatVector a02 = FloatVector.fromArray(F, acc, ao + 16);
         FloatVector a03 = FloatVector.fromArray(F, acc, ao + 24);
         int pb = p - k0 * 4;
-        for (int j = k0; j < k1; j += 8) {
+        for (int j = k0; j < k1; j += 16) {
             int q = pb + j * 4;
-            FloatVector v0 = ((IntVector) ShortVector.fromMemorySegment(S, w, w0 + j * ES, LE).convertShape(S2I, I, 0))
-                    .lanewise(LSHL, 16).reinterpretAsFloats();
-            a00 = v0.fma(FloatVector.fromArray(F, xp, q), a00);
-            a01 = v0.fma(FloatVector.fromArray(F, xp, q + 8), a01);
-            a02 = v0.fma(FloatVector.fromArray(F, xp, q + 16), a02);
-            a03 = v0.fma(FloatVector.fromArray(F, xp, q + 24), a03);
+            IntVector t0 = IntVector.fromMemorySegment(I, w, w0 + j * ES, LE);
+            FloatVector e0 = t0.lanewise(LSHL, 16).reinterpretAsFloats();
+            FloatVector o0 = t0.and(0xffff0000).reinterpretAsFloats();
+            FloatVector pe0 = FloatVector.fromArray(F, xp, q);
+            FloatVector po0 = FloatVector.fromArray(F, xp, q + 8);
+            a00 = e0.fma(pe0, a00);
+            a00 = o0.fma(po0, a00);
+            FloatVector pe1 = FloatVector.fromArray(F, xp, q + 16);
+            FloatVector po1 = FloatVector.fromArray(F, xp, q + 24);
+            a01 = e0.fma(pe1, a01);
+            a01 = o0.fma(po1, a01);
+            FloatVector pe2 = FloatVector.fromArray(F, xp, q + 32);
+            FloatVector po2 = FloatVector.fromArray(F, xp, q + 40);
+            a02 = e0.fma(pe2, a02);
+            a02 = o0.fma(po2, a02);
+            FloatVector pe3 = FloatVector.fromArray(F, xp, q + 48);
+            FloatVector po3 = FloatVector.fromArray(F, xp, q + 56);
+            a03 = e0.fma(pe3, a03);
+            a03 = o0.fma(po3, a03);
         }
         a00.intoArray(acc, ao);
         a01.intoArray(acc, ao + 8);
@@ -406,8 +495,9 @@ final class GemvBf16 {
     }
 
     /**
-     * 5 x rows packed at {@code xp[p..]}, 1 weight row, elements {@code [k0, k1)}: continues the
-     * accumulators at {@code acc[ao..]} (weight row r, x row i at {@code ao + (r * am + i) * 8}).
+     * M &gt; 1: 5 x rows (packed tile at {@code xp[p..]}), one weight row, elements
+     * {@code [k0, k1)}: continues the accumulators at {@code acc[ao..]} (weight row r, x row i at
+     * {@code ao + (r * am + i) * 8}).
      */
     private static void kb5x1(float[] xp, int p, MemorySegment w, long w0, long wRow, int k0, int k1,
                               float[] acc, int ao, int am) {
@@ -417,15 +507,31 @@ final class GemvBf16 {
         FloatVector a03 = FloatVector.fromArray(F, acc, ao + 24);
         FloatVector a04 = FloatVector.fromArray(F, acc, ao + 32);
         int pb = p - k0 * 5;
-        for (int j = k0; j < k1; j += 8) {
+        for (int j = k0; j < k1; j += 16) {
             int q = pb + j * 5;
-            FloatVector v0 = ((IntVector) ShortVector.fromMemorySegment(S, w, w0 + j * ES, LE).convertShape(S2I, I, 0))
-                    .lanewise(LSHL, 16).reinterpretAsFloats();
-            a00 = v0.fma(FloatVector.fromArray(F, xp, q), a00);
-            a01 = v0.fma(FloatVector.fromArray(F, xp, q + 8), a01);
-            a02 = v0.fma(FloatVector.fromArray(F, xp, q + 16), a02);
-            a03 = v0.fma(FloatVector.fromArray(F, xp, q + 24), a03);
-            a04 = v0.fma(FloatVector.fromArray(F, xp, q + 32), a04);
+            IntVector t0 = IntVector.fromMemorySegment(I, w, w0 + j * ES, LE);
+            FloatVector e0 = t0.lanewise(LSHL, 16).reinterpretAsFloats();
+            FloatVector o0 = t0.and(0xffff0000).reinterpretAsFloats();
+            FloatVector pe0 = FloatVector.fromArray(F, xp, q);
+            FloatVector po0 = FloatVector.fromArray(F, xp, q + 8);
+            a00 = e0.fma(pe0, a00);
+            a00 = o0.fma(po0, a00);
+            FloatVector pe1 = FloatVector.fromArray(F, xp, q + 16);
+            FloatVector po1 = FloatVector.fromArray(F, xp, q + 24);
+            a01 = e0.fma(pe1, a01);
+            a01 = o0.fma(po1, a01);
+            FloatVector pe2 = FloatVector.fromArray(F, xp, q + 32);
+            FloatVector po2 = FloatVector.fromArray(F, xp, q + 40);
+            a02 = e0.fma(pe2, a02);
+            a02 = o0.fma(po2, a02);
+            FloatVector pe3 = FloatVector.fromArray(F, xp, q + 48);
+            FloatVector po3 = FloatVector.fromArray(F, xp, q + 56);
+            a03 = e0.fma(pe3, a03);
+            a03 = o0.fma(po3, a03);
+            FloatVector pe4 = FloatVector.fromArray(F, xp, q + 64);
+            FloatVector po4 = FloatVector.fromArray(F, xp, q + 72);
+            a04 = e0.fma(pe4, a04);
+            a04 = o0.fma(po4, a04);
         }
         a00.intoArray(acc, ao);
         a01.intoArray(acc, ao + 8);
@@ -435,8 +541,9 @@ final class GemvBf16 {
     }
 
     /**
-     * 6 x rows packed at {@code xp[p..]}, 1 weight row, elements {@code [k0, k1)}: continues the
-     * accumulators at {@code acc[ao..]} (weight row r, x row i at {@code ao + (r * am + i) * 8}).
+     * M &gt; 1: 6 x rows (packed tile at {@code xp[p..]}), one weight row, elements
+     * {@code [k0, k1)}: continues the accumulators at {@code acc[ao..]} (weight row r, x row i at
+     * {@code ao + (r * am + i) * 8}).
      */
     private static void kb6x1(float[] xp, int p, MemorySegment w, long w0, long wRow, int k0, int k1,
                               float[] acc, int ao, int am) {
@@ -447,16 +554,35 @@ final class GemvBf16 {
         FloatVector a04 = FloatVector.fromArray(F, acc, ao + 32);
         FloatVector a05 = FloatVector.fromArray(F, acc, ao + 40);
         int pb = p - k0 * 6;
-        for (int j = k0; j < k1; j += 8) {
+        for (int j = k0; j < k1; j += 16) {
             int q = pb + j * 6;
-            FloatVector v0 = ((IntVector) ShortVector.fromMemorySegment(S, w, w0 + j * ES, LE).convertShape(S2I, I, 0))
-                    .lanewise(LSHL, 16).reinterpretAsFloats();
-            a00 = v0.fma(FloatVector.fromArray(F, xp, q), a00);
-            a01 = v0.fma(FloatVector.fromArray(F, xp, q + 8), a01);
-            a02 = v0.fma(FloatVector.fromArray(F, xp, q + 16), a02);
-            a03 = v0.fma(FloatVector.fromArray(F, xp, q + 24), a03);
-            a04 = v0.fma(FloatVector.fromArray(F, xp, q + 32), a04);
-            a05 = v0.fma(FloatVector.fromArray(F, xp, q + 40), a05);
+            IntVector t0 = IntVector.fromMemorySegment(I, w, w0 + j * ES, LE);
+            FloatVector e0 = t0.lanewise(LSHL, 16).reinterpretAsFloats();
+            FloatVector o0 = t0.and(0xffff0000).reinterpretAsFloats();
+            FloatVector pe0 = FloatVector.fromArray(F, xp, q);
+            FloatVector po0 = FloatVector.fromArray(F, xp, q + 8);
+            a00 = e0.fma(pe0, a00);
+            a00 = o0.fma(po0, a00);
+            FloatVector pe1 = FloatVector.fromArray(F, xp, q + 16);
+            FloatVector po1 = FloatVector.fromArray(F, xp, q + 24);
+            a01 = e0.fma(pe1, a01);
+            a01 = o0.fma(po1, a01);
+            FloatVector pe2 = FloatVector.fromArray(F, xp, q + 32);
+            FloatVector po2 = FloatVector.fromArray(F, xp, q + 40);
+            a02 = e0.fma(pe2, a02);
+            a02 = o0.fma(po2, a02);
+            FloatVector pe3 = FloatVector.fromArray(F, xp, q + 48);
+            FloatVector po3 = FloatVector.fromArray(F, xp, q + 56);
+            a03 = e0.fma(pe3, a03);
+            a03 = o0.fma(po3, a03);
+            FloatVector pe4 = FloatVector.fromArray(F, xp, q + 64);
+            FloatVector po4 = FloatVector.fromArray(F, xp, q + 72);
+            a04 = e0.fma(pe4, a04);
+            a04 = o0.fma(po4, a04);
+            FloatVector pe5 = FloatVector.fromArray(F, xp, q + 80);
+            FloatVector po5 = FloatVector.fromArray(F, xp, q + 88);
+            a05 = e0.fma(pe5, a05);
+            a05 = o0.fma(po5, a05);
         }
         a00.intoArray(acc, ao);
         a01.intoArray(acc, ao + 8);
@@ -467,8 +593,9 @@ final class GemvBf16 {
     }
 
     /**
-     * 7 x rows packed at {@code xp[p..]}, 1 weight row, elements {@code [k0, k1)}: continues the
-     * accumulators at {@code acc[ao..]} (weight row r, x row i at {@code ao + (r * am + i) * 8}).
+     * M &gt; 1: 7 x rows (packed tile at {@code xp[p..]}), one weight row, elements
+     * {@code [k0, k1)}: continues the accumulators at {@code acc[ao..]} (weight row r, x row i at
+     * {@code ao + (r * am + i) * 8}).
      */
     private static void kb7x1(float[] xp, int p, MemorySegment w, long w0, long wRow, int k0, int k1,
                               float[] acc, int ao, int am) {
@@ -480,17 +607,39 @@ final class GemvBf16 {
         FloatVector a05 = FloatVector.fromArray(F, acc, ao + 40);
         FloatVector a06 = FloatVector.fromArray(F, acc, ao + 48);
         int pb = p - k0 * 7;
-        for (int j = k0; j < k1; j += 8) {
+        for (int j = k0; j < k1; j += 16) {
             int q = pb + j * 7;
-            FloatVector v0 = ((IntVector) ShortVector.fromMemorySegment(S, w, w0 + j * ES, LE).convertShape(S2I, I, 0))
-                    .lanewise(LSHL, 16).reinterpretAsFloats();
-            a00 = v0.fma(FloatVector.fromArray(F, xp, q), a00);
-            a01 = v0.fma(FloatVector.fromArray(F, xp, q + 8), a01);
-            a02 = v0.fma(FloatVector.fromArray(F, xp, q + 16), a02);
-            a03 = v0.fma(FloatVector.fromArray(F, xp, q + 24), a03);
-            a04 = v0.fma(FloatVector.fromArray(F, xp, q + 32), a04);
-            a05 = v0.fma(FloatVector.fromArray(F, xp, q + 40), a05);
-            a06 = v0.fma(FloatVector.fromArray(F, xp, q + 48), a06);
+            IntVector t0 = IntVector.fromMemorySegment(I, w, w0 + j * ES, LE);
+            FloatVector e0 = t0.lanewise(LSHL, 16).reinterpretAsFloats();
+            FloatVector o0 = t0.and(0xffff0000).reinterpretAsFloats();
+            FloatVector pe0 = FloatVector.fromArray(F, xp, q);
+            FloatVector po0 = FloatVector.fromArray(F, xp, q + 8);
+            a00 = e0.fma(pe0, a00);
+            a00 = o0.fma(po0, a00);
+            FloatVector pe1 = FloatVector.fromArray(F, xp, q + 16);
+            FloatVector po1 = FloatVector.fromArray(F, xp, q + 24);
+            a01 = e0.fma(pe1, a01);
+            a01 = o0.fma(po1, a01);
+            FloatVector pe2 = FloatVector.fromArray(F, xp, q + 32);
+            FloatVector po2 = FloatVector.fromArray(F, xp, q + 40);
+            a02 = e0.fma(pe2, a02);
+            a02 = o0.fma(po2, a02);
+            FloatVector pe3 = FloatVector.fromArray(F, xp, q + 48);
+            FloatVector po3 = FloatVector.fromArray(F, xp, q + 56);
+            a03 = e0.fma(pe3, a03);
+            a03 = o0.fma(po3, a03);
+            FloatVector pe4 = FloatVector.fromArray(F, xp, q + 64);
+            FloatVector po4 = FloatVector.fromArray(F, xp, q + 72);
+            a04 = e0.fma(pe4, a04);
+            a04 = o0.fma(po4, a04);
+            FloatVector pe5 = FloatVector.fromArray(F, xp, q + 80);
+            FloatVector po5 = FloatVector.fromArray(F, xp, q + 88);
+            a05 = e0.fma(pe5, a05);
+            a05 = o0.fma(po5, a05);
+            FloatVector pe6 = FloatVector.fromArray(F, xp, q + 96);
+            FloatVector po6 = FloatVector.fromArray(F, xp, q + 104);
+            a06 = e0.fma(pe6, a06);
+            a06 = o0.fma(po6, a06);
         }
         a00.intoArray(acc, ao);
         a01.intoArray(acc, ao + 8);
@@ -502,8 +651,9 @@ final class GemvBf16 {
     }
 
     /**
-     * 8 x rows packed at {@code xp[p..]}, 1 weight row, elements {@code [k0, k1)}: continues the
-     * accumulators at {@code acc[ao..]} (weight row r, x row i at {@code ao + (r * am + i) * 8}).
+     * M &gt; 1: 8 x rows (packed tile at {@code xp[p..]}), one weight row, elements
+     * {@code [k0, k1)}: continues the accumulators at {@code acc[ao..]} (weight row r, x row i at
+     * {@code ao + (r * am + i) * 8}).
      */
     private static void kb8x1(float[] xp, int p, MemorySegment w, long w0, long wRow, int k0, int k1,
                               float[] acc, int ao, int am) {
@@ -516,18 +666,43 @@ final class GemvBf16 {
         FloatVector a06 = FloatVector.fromArray(F, acc, ao + 48);
         FloatVector a07 = FloatVector.fromArray(F, acc, ao + 56);
         int pb = p - k0 * 8;
-        for (int j = k0; j < k1; j += 8) {
+        for (int j = k0; j < k1; j += 16) {
             int q = pb + j * 8;
-            FloatVector v0 = ((IntVector) ShortVector.fromMemorySegment(S, w, w0 + j * ES, LE).convertShape(S2I, I, 0))
-                    .lanewise(LSHL, 16).reinterpretAsFloats();
-            a00 = v0.fma(FloatVector.fromArray(F, xp, q), a00);
-            a01 = v0.fma(FloatVector.fromArray(F, xp, q + 8), a01);
-            a02 = v0.fma(FloatVector.fromArray(F, xp, q + 16), a02);
-            a03 = v0.fma(FloatVector.fromArray(F, xp, q + 24), a03);
-            a04 = v0.fma(FloatVector.fromArray(F, xp, q + 32), a04);
-            a05 = v0.fma(FloatVector.fromArray(F, xp, q + 40), a05);
-            a06 = v0.fma(FloatVector.fromArray(F, xp, q + 48), a06);
-            a07 = v0.fma(FloatVector.fromArray(F, xp, q + 56), a07);
+            IntVector t0 = IntVector.fromMemorySegment(I, w, w0 + j * ES, LE);
+            FloatVector e0 = t0.lanewise(LSHL, 16).reinterpretAsFloats();
+            FloatVector o0 = t0.and(0xffff0000).reinterpretAsFloats();
+            FloatVector pe0 = FloatVector.fromArray(F, xp, q);
+            FloatVector po0 = FloatVector.fromArray(F, xp, q + 8);
+            a00 = e0.fma(pe0, a00);
+            a00 = o0.fma(po0, a00);
+            FloatVector pe1 = FloatVector.fromArray(F, xp, q + 16);
+            FloatVector po1 = FloatVector.fromArray(F, xp, q + 24);
+            a01 = e0.fma(pe1, a01);
+            a01 = o0.fma(po1, a01);
+            FloatVector pe2 = FloatVector.fromArray(F, xp, q + 32);
+            FloatVector po2 = FloatVector.fromArray(F, xp, q + 40);
+            a02 = e0.fma(pe2, a02);
+            a02 = o0.fma(po2, a02);
+            FloatVector pe3 = FloatVector.fromArray(F, xp, q + 48);
+            FloatVector po3 = FloatVector.fromArray(F, xp, q + 56);
+            a03 = e0.fma(pe3, a03);
+            a03 = o0.fma(po3, a03);
+            FloatVector pe4 = FloatVector.fromArray(F, xp, q + 64);
+            FloatVector po4 = FloatVector.fromArray(F, xp, q + 72);
+            a04 = e0.fma(pe4, a04);
+            a04 = o0.fma(po4, a04);
+            FloatVector pe5 = FloatVector.fromArray(F, xp, q + 80);
+            FloatVector po5 = FloatVector.fromArray(F, xp, q + 88);
+            a05 = e0.fma(pe5, a05);
+            a05 = o0.fma(po5, a05);
+            FloatVector pe6 = FloatVector.fromArray(F, xp, q + 96);
+            FloatVector po6 = FloatVector.fromArray(F, xp, q + 104);
+            a06 = e0.fma(pe6, a06);
+            a06 = o0.fma(po6, a06);
+            FloatVector pe7 = FloatVector.fromArray(F, xp, q + 112);
+            FloatVector po7 = FloatVector.fromArray(F, xp, q + 120);
+            a07 = e0.fma(pe7, a07);
+            a07 = o0.fma(po7, a07);
         }
         a00.intoArray(acc, ao);
         a01.intoArray(acc, ao + 8);

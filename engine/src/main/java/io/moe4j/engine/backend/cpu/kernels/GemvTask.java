@@ -9,24 +9,26 @@ import java.lang.foreign.MemorySegment;
 /**
  * A reusable {@link Gemv} product split over N for a {@link WorkerPool}: {@link #set} the operands, then
  * {@link #execute} (or {@link #chunks} and {@code pool.run(task, chunks)}). Chunks are ranges of whole weight
- * rows, a multiple of 4 rows each, so threads stream disjoint contiguous parts of W; since the split is over
- * N only, the results do not depend on the number of threads.
+ * rows (a multiple of 4, about {@value #CHUNK_BYTES} bytes of weights), so threads stream disjoint contiguous
+ * parts of W and a thread slowed down by other load simply takes fewer chunks; since the split is over N only,
+ * the results do not depend on the number of threads. x is packed once per call, for all chunks.
  *
  * <p>Keep one task per calling thread (it holds the operands of one call) and reuse it: setting and running it
  * allocates nothing. The pool's threads read and write the segments, so they must not come from a confined
  * arena (use a shared, global or automatic one).
  */
 public final class GemvTask implements ParallelTask {
-    /** Chunks per thread: several, so that a thread slowed down by other load gets fewer. */
-    static int chunksPerThread = 8;
-    /** Smallest chunk, in weight elements (per row of x), so that claiming a chunk stays cheap. */
-    static long minChunkElements = 64 * 1024;
+    /** Weight bytes per chunk: small enough to balance the threads, large enough that claiming stays cheap. */
+    static final long CHUNK_BYTES = 256 * 1024;
+    /** The chunk size used, {@link #CHUNK_BYTES} unless a benchmark changes it. */
+    static long chunkBytes = CHUNK_BYTES;
 
     private DType wType;
     private MemorySegment x, w, y;
     private long xOff, xStride, wOff, yOff, yStride;
     private int m, n, k;
     private int rowsPerChunk = 1;
+    private float[] xp = new float[0]; // x packed for the kernels, shared by all chunks
 
     /**
      * Sets the operands; same meaning as the arguments of
@@ -79,15 +81,21 @@ public final class GemvTask implements ParallelTask {
                 w.segment(), 0, (int) n, (int) k, y.segment(), 0, y.rank() == 2 ? y.stride(0) : n);
     }
 
-    /** Splits the product for {@code threads} threads; returns the number of chunks to run. */
+    /**
+     * Splits the product for {@code threads} threads and packs x for the kernels; returns the number of chunks to
+     * run.
+     */
     public int chunks(int threads) {
         if (w == null) throw new IllegalStateException("GEMV task not set");
         if (n == 0 || m == 0) return 0;
-        long rows = Math.ceilDiv((long) n, (long) threads * chunksPerThread);
-        rows = Math.max(rows, Math.ceilDiv(minChunkElements, Math.max(k, 1)));
-        rows = Math.min((rows + 3) & ~3L, n);
+        long rowBytes = Math.max(1, (long) k * wType.blockBytes());
+        long rows = Math.ceilDiv(chunkBytes, rowBytes);
+        rows = Math.min(rows, Math.ceilDiv((long) n, Math.max(threads, 1))); // every thread gets some
+        rows = Math.min((Math.max(rows, 1) + 3) & ~3L, n);
         rowsPerChunk = (int) rows;
-        return (int) Math.ceilDiv((long) n, rows);
+        int chunks = (int) Math.ceilDiv((long) n, rows);
+        xp = Gemv.pack(wType, xp, x, xOff, m, xStride, k);
+        return chunks;
     }
 
     /** Runs the whole product on {@code pool}, then drops the references to the operands. */
@@ -102,8 +110,8 @@ public final class GemvTask implements ParallelTask {
     /** Computes the weight rows of chunk {@code chunk}, as split by the last {@link #chunks} call. */
     @Override
     public void run(int chunk) {
-        int start = chunk * rowsPerChunk;
+        int start = (int) ((long) chunk * rowsPerChunk);
         int end = (int) Math.min((long) start + rowsPerChunk, n);
-        Gemv.run(wType, x, xOff, m, xStride, w, wOff, k, y, yOff, yStride, start, end);
+        Gemv.run(wType, x, xOff, m, xStride, xp, w, wOff, k, y, yOff, yStride, start, end);
     }
 }
