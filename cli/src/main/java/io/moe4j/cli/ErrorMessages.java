@@ -10,6 +10,8 @@ final class ErrorMessages {
         while (t.getCause() != null && (t.getMessage() == null || t.getMessage().equals(t.getCause().toString()))) {
             t = t.getCause();
         }
+        if (t instanceof java.nio.file.NoSuchFileException missing) return "no such file: " + missing.getFile();
+        if (t instanceof java.nio.file.AccessDeniedException denied) return "permission denied: " + denied.getFile();
         String message = t.getMessage();
         if (message == null || message.isBlank()) message = t.getClass().getSimpleName();
         else if (!(t instanceof IllegalArgumentException || t instanceof IllegalStateException
