@@ -8,7 +8,8 @@ import io.moe4j.engine.tensor.Tensor;
  * {@code noisy_topk} (Shazeer 2017: top-k of {@code h + ε ⊙ softplus(Wn·x)}, l1) and {@code switch} (normalize
  * none, capacity, GShard's random second expert).
  *
- * <p>Losses use the logits the router ranks on: h, or the noisy H when noise is on.
+ * <p>Losses are defined on the router logits h, as the contract says, also when noise is on (then the experts and
+ * their weights come from the noisy H, the statistics from the clean h).
  */
 final class TopKRouter implements Router {
     private final Backend backend;
@@ -39,14 +40,17 @@ final class TopKRouter implements Router {
         s.losses.reset();
         for (int t = 0; t < tokens; t++) {
             Router.readRow(h, t, s.row);
+            float lse = Gates.softmax(s.row, e, s.prob);
+            s.losses.token(lse, Gates.entropy(s.prob, e));
+            for (int i = 0; i < e; i++) s.losses.probability(i, s.prob[i]);
             if (noisy) {
                 Router.readRow(noise, t, s.aux);
                 for (int i = 0; i < e; i++) {
                     double eps = CounterRng.normal(config.seed(), call, t, i, CounterRng.NOISE);
                     s.row[i] += (float) (eps * Gates.softplus(s.aux[i]));
                 }
+                Gates.softmax(s.row, e, s.prob); // the gates of the noisy logits H
             }
-            float lse = Gates.softmax(s.row, e, s.prob);
             Gates.topK(s.row, e, k, s.top, s.taken);
             Gates.normalize(normalize, s.prob, s.top, k, s.weights);
             for (int r = 0; r < k; r++) s.choices.set(t, r, s.top[r], s.weights[r]);
@@ -55,8 +59,6 @@ final class TopKRouter implements Router {
                 double u = CounterRng.uniform(config.seed(), call, t, 0, CounterRng.SECOND_EXPERT);
                 if (!(u < 2.0 * g2 / (g1 + g2))) s.choices.set(t, 1, -1, 0f);
             }
-            s.losses.token(lse, Gates.entropy(s.prob, e));
-            for (int i = 0; i < e; i++) s.losses.probability(i, s.prob[i]);
             s.losses.choice(s.top[0], 1);
         }
         s.losses.finish(stats, tokens);

@@ -16,11 +16,13 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  *
  * <p>Matmul paths by weight type and rows M:
  * <ul>
- *   <li>F32 → oneDNN (it reaches the machine's read bandwidth at M = 1 and most of its FMA peak at large M).
+ *   <li>F32 → oneDNN (it reaches the machine's read bandwidth at M = 1 and most of its FMA peak at large M), as
+ *       blocks of output columns spread over our worker pool, one single-threaded oneDNN call per block, so the
+ *       result does not depend on the thread count ({@link BlockedMatmul}).
  *   <li>BF16/F16, M ≤ {@value #GEMV_MAX_ROWS} → our GEMV, reading the 16-bit weights in place: oneDNN's 16-bit
  *       weight paths on AVX2 are several times slower than its f32 one, while our kernel reads half the bytes.
- *   <li>BF16/F16, larger M → blocks of weight rows widened to F32 scratch, each multiplied by oneDNN f32 into
- *       its columns of y: compute-bound, so the widening is a small fraction of the time.
+ *   <li>BF16/F16, larger M → the same blocks, each widened to F32 scratch right before its oneDNN call:
+ *       compute-bound, so the widening is a small fraction of the time.
  * </ul>
  *
  * <p>Thread safety: any number of threads may call at once with different outputs. Per-thread state (GEMV
@@ -32,8 +34,6 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 public final class CpuBackend implements Backend {
     /** Largest M for which 16-bit weights go through the GEMV kernel rather than widening + oneDNN. */
     public static final int GEMV_MAX_ROWS = 8;
-    /** Bytes of F32 scratch per widened weight block: fits L2-L3 while oneDNN multiplies it. */
-    static final long WIDEN_BLOCK_BYTES = 4L << 20;
 
     /** A thread that is never started: a segment it may access is not confined to its creator. */
     private static final Thread OTHER_THREAD = Thread.ofPlatform().unstarted(() -> { });
@@ -91,7 +91,8 @@ public final class CpuBackend implements Backend {
 
     /** The oneDNN implementation that serves an F32 matmul of this shape, e.g. {@code brg_matmul:avx2}. */
     public String matmulImplementation(int m, long n, long k) {
-        return primitives.get(m, n, k, k, n, dnnl_h.dnnl_f32()).implementation();
+        int cols = BlockedMatmul.blockColumns(n, k);
+        return primitives.get(m, cols, k, k, n, dnnl_h.dnnl_f32()).implementation();
     }
 
     /** oneDNN primitives created so far (one per distinct shape and M bucket). */
@@ -105,20 +106,31 @@ public final class CpuBackend implements Backend {
         int n = (int) w.dim(0);
         int k = (int) w.dim(1);
         if (m == 0 || n == 0) return;
-        switch (w.dtype()) {
-            case F32 -> oneDnnMatmul(x.segment(), m, x.stride(0), w.segment(), n, k, dnnl_h.dnnl_f32(), y.segment(), y.stride(0));
-            case BF16, F16 -> {
-                if (m <= GEMV_MAX_ROWS) gemv(x, w, y);
-                else widenedMatmul(x, w, y, m, n, k);
-            }
-            default -> throw new IllegalArgumentException("matmul weights of type " + w.dtype() + " are not supported");
+        if (w.dtype() != DType.F32 && m <= GEMV_MAX_ROWS) {
+            gemv(x, w, y);
+            return;
+        }
+        long xAddress = DataHandles.address(x.segment(), 0, 4 * ((m - 1) * x.stride(0) + k));
+        long yAddress = DataHandles.address(y.segment(), 0, 4 * ((m - 1) * y.stride(0) + n));
+        DataHandles.address(w.segment(), 0, w.byteSize());
+        BlockedMatmul task = state().blocked;
+        int blocks = task.set(xAddress, m, x.stride(0), w.dtype(), w.segment(), n, k, yAddress, y.stride(0));
+        try {
+            if (sharedWithPool(x, w, y)) pool.run(task, blocks);
+            else for (int b = 0; b < blocks; b++) task.run(b);
+        } finally {
+            task.clear();
         }
     }
 
-    private void oneDnnMatmul(MemorySegment x, int m, long ldx, MemorySegment w, long n, long k, int wType,
-                              MemorySegment y, long ldy) {
-        dnnl.openMp().setNumThreads(threads);
-        primitives.get(m, n, k, ldx, ldy, wType).execute(x, m, w, y);
+    /** Makes oneDNN calls from the current thread single-threaded (our pool supplies the parallelism). */
+    void singleThreadedOneDnn() {
+        dnnl.openMp().setNumThreads(1);
+    }
+
+    /** The current thread's F32 scratch for one widened weight block. */
+    MemorySegment widenScratch(long bytes) {
+        return state().widened(bytes);
     }
 
     private void gemv(Tensor x, Tensor w, Tensor y) {
@@ -129,28 +141,6 @@ public final class CpuBackend implements Backend {
             int chunks = task.chunks(1);
             for (int c = 0; c < chunks; c++) task.run(c);
         }
-    }
-
-    private void widenedMatmul(Tensor x, Tensor w, Tensor y, int m, int n, int k) {
-        PerThread s = state();
-        long blockRows = Math.max(1, Math.min(n, WIDEN_BLOCK_BYTES / (4L * k)));
-        MemorySegment widened = s.widened(blockRows * k * 4);
-        // Each block's product goes to contiguous scratch and is copied into its columns of y: slicing y per block
-        // would create a segment object per block on every call.
-        MemorySegment product = s.product((long) m * blockRows * 4);
-        boolean parallel = sharedWithPool(w);
-        long ldy = 4 * y.stride(0);
-        for (long r0 = 0; r0 < n; r0 += blockRows) {
-            int rows = (int) Math.min(blockRows, n - r0);
-            int chunks = s.widen.set(w.dtype(), w.segment(), r0 * k * 2, widened, k, rows);
-            if (parallel) pool.run(s.widen, chunks);
-            else for (int c = 0; c < chunks; c++) s.widen.run(c);
-            oneDnnMatmul(x.segment(), m, x.stride(0), widened, rows, k, dnnl_h.dnnl_f32(), product, rows);
-            for (int i = 0; i < m; i++) {
-                MemorySegment.copy(product, (long) i * rows * 4, y.segment(), i * ldy + r0 * 4, rows * 4L);
-            }
-        }
-        s.widen.clear();
     }
 
     private boolean sharedWithPool(Tensor... tensors) {
@@ -194,7 +184,7 @@ public final class CpuBackend implements Backend {
     private PerThread state() {
         PerThread s = perThread.get();
         if (s == null) {
-            s = new PerThread();
+            s = new PerThread(new BlockedMatmul(this, primitives));
             perThread.set(s);
             allPerThread.add(s);
         }
@@ -204,21 +194,18 @@ public final class CpuBackend implements Backend {
     /** What one calling thread reuses across calls. */
     private static final class PerThread {
         final GemvTask gemv = new GemvTask();
-        final WidenTask widen = new WidenTask();
+        final BlockedMatmul blocked;
         private final Arena arena = Arena.ofShared();
         private MemorySegment widened = MemorySegment.NULL;
-        private MemorySegment product = MemorySegment.NULL;
+
+        PerThread(BlockedMatmul blocked) {
+            this.blocked = blocked;
+        }
 
         /** F32 copy of one block of weight rows. */
         MemorySegment widened(long bytes) {
             if (widened.byteSize() < bytes) widened = arena.allocate(bytes, 64);
             return widened;
-        }
-
-        /** The product of x with one widened block. */
-        MemorySegment product(long bytes) {
-            if (product.byteSize() < bytes) product = arena.allocate(bytes, 64);
-            return product;
         }
 
         void close() {

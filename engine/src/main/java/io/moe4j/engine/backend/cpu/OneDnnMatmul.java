@@ -85,8 +85,11 @@ final class OneDnnMatmul implements AutoCloseable {
     /** oneDNN's name for the implementation it chose, e.g. {@code brg_matmul:avx2}. */
     String implementation() { return implementation; }
 
-    /** Runs the product for {@code rows} rows (must equal {@link #m} unless it is runtime). */
-    void execute(MemorySegment src, int rows, MemorySegment weights, MemorySegment dst) {
+    /**
+     * Runs the product for {@code rows} rows (must equal {@link #m} unless it is runtime) on the calling thread's
+     * execution state. Arguments are raw addresses the caller has checked ({@link DataHandles#address}).
+     */
+    void execute(long src, int rows, long weights, long dst) {
         if (closed) throw new IllegalStateException("the backend is closed");
         Execution e = executions.get();
         if (e == null) e = newExecution();
@@ -142,6 +145,8 @@ final class OneDnnMatmul implements AutoCloseable {
         private final int nargs;
         private MemorySegment srcMemory;
         private MemorySegment dstMemory;
+        private MemorySegment[] rowSrc = new MemorySegment[2];
+        private MemorySegment[] rowDst = new MemorySegment[2];
         private int boundRows = -1;
 
         Execution() {
@@ -165,33 +170,43 @@ final class OneDnnMatmul implements AutoCloseable {
             if (m != RUNTIME_M) bind(m);
         }
 
-        void run(MemorySegment src, int rows, MemorySegment weights, MemorySegment dst) {
+        void run(long src, int rows, long weights, long dst) {
             if (rows != boundRows) {
                 if (m != RUNTIME_M) throw new IllegalArgumentException(rows + " rows for a primitive of M=" + m);
                 bind(rows);
             }
-            // Call names are constants: building a message on every call would allocate on the hot path.
-            check(dnnl_h.dnnl_memory_set_data_handle(srcMemory, src), "dnnl_memory_set_data_handle(src)");
-            check(dnnl_h.dnnl_memory_set_data_handle(weightsMemory, weights), "dnnl_memory_set_data_handle(weights)");
-            check(dnnl_h.dnnl_memory_set_data_handle(dstMemory, dst), "dnnl_memory_set_data_handle(dst)");
+            DataHandles.set(srcMemory, src);
+            DataHandles.set(weightsMemory, weights);
+            DataHandles.set(dstMemory, dst);
             int status = dnnl_h.dnnl_primitive_execute(primitive, stream, nargs, args);
             if (status != dnnl_h.dnnl_success()) check(status, "dnnl_primitive_execute(" + OneDnnMatmul.this + ")");
-            check(dnnl_h.dnnl_stream_wait(stream), "dnnl_stream_wait");
+            status = dnnl_h.dnnl_stream_wait(stream);
+            if (status != dnnl_h.dnnl_success()) check(status, "dnnl_stream_wait");
         }
 
-        /** (Re)creates the src and dst memory objects for {@code rows} rows. */
+        /**
+         * Points the arguments at the src and dst memory objects for {@code rows} rows, creating them the first
+         * time this row count is seen: experts see ever-changing row counts, and re-creating memory objects per
+         * call would allocate.
+         */
         private void bind(int rows) {
-            if (srcMemory != null) dnnl_h.dnnl_memory_destroy(srcMemory);
-            if (dstMemory != null) dnnl_h.dnnl_memory_destroy(dstMemory);
-            MemorySegment srcMd = describe(rows, k, ldSrc, 1, dnnl_h.dnnl_f32());
-            MemorySegment dstMd = describe(rows, n, ldDst, 1, dnnl_h.dnnl_f32());
-            try {
-                srcMemory = newMemory(srcMd, MemorySegment.NULL);
-                dstMemory = newMemory(dstMd, MemorySegment.NULL);
-            } finally {
-                destroyMd(srcMd);
-                destroyMd(dstMd);
+            if (rows >= rowSrc.length) {
+                rowSrc = java.util.Arrays.copyOf(rowSrc, Math.max(rows + 1, 2 * rowSrc.length));
+                rowDst = java.util.Arrays.copyOf(rowDst, rowSrc.length);
             }
+            if (rowSrc[rows] == null) {
+                MemorySegment srcMd = describe(rows, k, ldSrc, 1, dnnl_h.dnnl_f32());
+                MemorySegment dstMd = describe(rows, n, ldDst, 1, dnnl_h.dnnl_f32());
+                try {
+                    rowSrc[rows] = newMemory(srcMd, MemorySegment.NULL);
+                    rowDst[rows] = newMemory(dstMd, MemorySegment.NULL);
+                } finally {
+                    destroyMd(srcMd);
+                    destroyMd(dstMd);
+                }
+            }
+            srcMemory = rowSrc[rows];
+            dstMemory = rowDst[rows];
             setArg(0, dnnl_h.DNNL_ARG_SRC(), srcMemory);
             setArg(2, dnnl_h.DNNL_ARG_DST(), dstMemory);
             boundRows = rows;
@@ -209,8 +224,8 @@ final class OneDnnMatmul implements AutoCloseable {
         }
 
         void destroy() {
-            if (srcMemory != null) dnnl_h.dnnl_memory_destroy(srcMemory);
-            if (dstMemory != null) dnnl_h.dnnl_memory_destroy(dstMemory);
+            for (MemorySegment mem : rowSrc) if (mem != null) dnnl_h.dnnl_memory_destroy(mem);
+            for (MemorySegment mem : rowDst) if (mem != null) dnnl_h.dnnl_memory_destroy(mem);
             dnnl_h.dnnl_memory_destroy(weightsMemory);
             if (scratchpadMemory != null) dnnl_h.dnnl_memory_destroy(scratchpadMemory);
             dnnl_h.dnnl_stream_destroy(stream);

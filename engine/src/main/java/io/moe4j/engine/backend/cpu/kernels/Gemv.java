@@ -72,7 +72,7 @@ public final class Gemv {
         if (m == 0 || nStart >= nEnd) return;
         if (xp == null) {
             Scratch s = SCRATCH.get();
-            xp = s.xp = pack(wType, s.xp, x, xOff, m, xStride, k);
+            xp = s.xp = pack(s.xp, x, xOff, m, xStride, k);
         }
         switch (wType) {
             case BF16 -> GemvBf16.rows(x, xOff, m, xStride, xp, w, wOff, k, y, yOff, yStride, nStart, nEnd);
@@ -146,41 +146,26 @@ public final class Gemv {
         return s.acc;
     }
 
-    /** Elements of K per kernel step for weights of type {@code wType}: 16 for 16-bit weights, 8 for F32. */
-    static int group(DType wType) {
-        return wType == DType.F32 ? 8 : 16;
-    }
-
-    /** {@link #packX} with the group size of {@code wType}, for the first {@code K - K mod group} elements. */
-    static float[] pack(DType wType, float[] xp, MemorySegment x, long xOff, int m, long xStride, int k) {
-        int g = group(wType);
-        return packX(xp, x, xOff, m, xStride, k & -g, g);
+    /** Packs x for the kernels ({@link #packX}), the first {@code K - K mod 8} elements of each row. */
+    static float[] pack(float[] xp, MemorySegment x, long xOff, int m, long xStride, int k) {
+        return packX(xp, x, xOff, m, xStride, k & ~7);
     }
 
     /**
-     * Copies the first {@code kv} elements (a multiple of {@code g}) of the {@code m} rows of x into {@code xp}
-     * (or a larger new array) in the order the kernels read them: the rows in tiles of up to 8, tile
-     * {@code [i0, i0 + mt)} at {@code i0 * kv}; in a tile, each group of {@code g} elements of K takes
-     * {@code mt * g} floats, row after row, so that group {@code j} of row {@code i} starts at
-     * {@code i0 * kv + j * mt + (i - i0) * g} and a kernel reaches all its rows from one index. Groups of 8 are
-     * copied as they are; groups of 16 (for the 16-bit weights, which come in even/odd pairs) as their 8
-     * even-indexed elements followed by their 8 odd-indexed ones.
+     * Copies the first {@code kv} elements (a multiple of 8) of the {@code m} rows of x into {@code xp} (or a larger
+     * new array) in the order the kernels read them: the rows in tiles of up to 4, tile {@code [i0, i0 + mt)} at
+     * {@code i0 * kv}; in a tile, each group of 8 elements of K takes {@code mt * 8} floats, row after row, so that
+     * the group at element {@code j} of row {@code i} starts at {@code i0 * kv + j * mt + (i - i0) * 8}, and a
+     * kernel reaches all its rows from one index.
      */
-    static float[] packX(float[] xp, MemorySegment x, long xOff, int m, long xStride, int kv, int g) {
+    static float[] packX(float[] xp, MemorySegment x, long xOff, int m, long xStride, int kv) {
         int size = Math.multiplyExact(m, kv);
         if (xp.length < size) xp = new float[size];
         for (int i = 0; i < m; i++) {
-            int i0 = i & ~7, mt = Math.min(8, m - i0);
+            int i0 = i & ~3, mt = Math.min(4, m - i0);
             long xo = xOff + i * xStride;
-            for (int j = 0, p = i0 * kv + (i - i0) * g; j < kv; j += g, p += mt * g) {
-                if (g == 8) {
-                    FloatVector.fromMemorySegment(F, x, xo + j * 4L, LE).intoArray(xp, p);
-                } else {
-                    for (int l = 0; l < 8; l++) {
-                        xp[p + l] = x.get(X, xo + (j + 2 * l) * 4L);
-                        xp[p + 8 + l] = x.get(X, xo + (j + 2 * l + 1) * 4L);
-                    }
-                }
+            for (int j = 0, p = i0 * kv + (i - i0) * 8; j < kv; j += 8, p += mt * 8) {
+                FloatVector.fromMemorySegment(F, x, xo + j * 4L, LE).intoArray(xp, p);
             }
         }
         return xp;

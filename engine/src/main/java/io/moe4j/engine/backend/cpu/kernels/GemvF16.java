@@ -6,32 +6,27 @@ import static io.moe4j.engine.backend.cpu.kernels.Gemv.H2;
 import static io.moe4j.engine.backend.cpu.kernels.Gemv.H4;
 import static io.moe4j.engine.backend.cpu.kernels.Gemv.LE;
 import static io.moe4j.engine.backend.cpu.kernels.Gemv.X;
-import static jdk.incubator.vector.VectorOperators.ASHR;
 import static jdk.incubator.vector.VectorOperators.GE;
 import static jdk.incubator.vector.VectorOperators.LSHL;
+import static jdk.incubator.vector.VectorOperators.S2I;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * GEMV kernels for F16 (IEEE binary16) weights; see {@link Gemv} for the contract. The JDK 25 Vector API has no
- * half-float lane conversion, so the weights are widened exactly with integer operations. A half placed in the
- * upper 16 bits of an int lane and shifted right arithmetically by 3 has its exponent and mantissa in float32
- * position and copies of its sign in bits 28-31; masking bits 28-30 (and, for the odd half, the 13 bits below
- * the mantissa) off gives a float that, multiplied by 2^112, is exactly the half: the product rebiases the
- * exponent, and also turns f16 subnormals (float32 subnormals at that point) into the right normal floats. Only
- * infinities and NaNs (exponent 31) come out wrong, as finite values of magnitude at least 2^16, which no finite
- * half reaches; those lanes take the masked bits with {@code 0x7f800000} set instead: float32 exponent 255, same
- * sign and mantissa.
- *
- * <p>The 16-bit kernels take 16 weights per step as 8 ints, each holding an even-indexed weight in its low half
- * and the next (odd) one in its high half, and widen both halves in place; x is packed to match
- * ({@link Gemv#packX}: the 8 even-indexed elements of each group of 16, then the 8 odd ones). So every output
- * is one chain of 8-lane fused multiply-adds, two per 16 elements (even then odd), then a fixed tree sum of the
- * 8 lanes, then the scalar tail of {@code K mod 16} elements.
+ * half-float lane conversion, so 8 halves are widened exactly with integer operations: a half sign-extended to an
+ * int (S2I) and shifted left by 13 has its exponent and mantissa in float32 position and copies of its sign in
+ * bits 28-31. Masking bits 28-30 off gives a float that, multiplied by 2^112, is exactly the half: the product
+ * rebiases the exponent, and also turns f16 subnormals (float32 subnormals at that point) into the right normal
+ * floats. Only infinities and NaNs (exponent 31) come out wrong, as finite values of magnitude at least 2^16,
+ * which no finite half reaches; those lanes take the shifted bits with {@code 0x7f800000} set instead: float32
+ * exponent 255, same sign and mantissa. That is 8 vector operations per 8 weights (bf16: 2), so at M = 1 this
+ * kernel is compute-bound on a machine with few cores.
  *
  * <p>{@code GemvBf16}, {@code GemvF16} and {@code GemvF32} have the same structure and differ in how weights are
  * loaded. That load is written out in each kernel rather than called: C2 stops inlining ordinary methods into a
@@ -43,12 +38,13 @@ final class GemvF16 {
 
     /** Bytes per weight. */
     private static final long ES = 2;
+    private static final VectorSpecies<Short> S = ShortVector.SPECIES_128;
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
     private static final ValueLayout.OfShort W = ValueLayout.JAVA_SHORT_UNALIGNED;
 
     /**
      * Rows {@code [nStart, nEnd)} of {@code y}; arguments already checked by {@link Gemv}, offsets and strides in
-     * bytes, {@code xp} = x packed by {@link Gemv#packX} with groups of 16.
+     * bytes, {@code xp} = x packed by {@link Gemv#packX} with groups of 8.
      *
      * <p>M = 1: weight rows 4 at a time ({@code k1x4}): 4 independent chains, and each x load serves 4 rows.
      *
@@ -62,57 +58,62 @@ final class GemvF16 {
     static void rows(MemorySegment x, long xOff, int m, long xStride, float[] xp, MemorySegment w, long wOff, int k,
                      MemorySegment y, long yOff, long yStride, int nStart, int nEnd) {
         long wRow = k * ES;
-        int kv = k & -16;
+        int kv = k & -8;
         if (m == 1) {
-            int n = nStart;
-            for (; n + 4 <= nEnd; n += 4) k1x4(xp, x, xOff, w, wOff + n * wRow, wRow, k, kv, y, yOff + n * 4L);
-            for (; n < nEnd; n++) k1x1(xp, x, xOff, w, wOff + n * wRow, wRow, k, kv, y, yOff + n * 4L);
+            int q = (nEnd - nStart) >> 2;
+            for (int n = nStart; n < nStart + q; n++) {
+                k1x4(xp, x, xOff, w, wOff + n * wRow, q * wRow, k, kv, y, yOff + n * 4L, q * 4L);
+            }
+            for (int n = nStart + 4 * q; n < nEnd; n++) k1x1(xp, x, xOff, w, wOff + n * wRow, 0, k, kv, y, yOff + n * 4L, 0);
             return;
         }
-        int kBlock = Gemv.kBlock(m) & -16;
+        int q = (nEnd - nStart) / GROUP;
+        for (int t = 0; t < q; t++) group(x, xOff, m, xStride, xp, w, wOff, k, kv, y, yOff, yStride, nStart + t, q, GROUP);
+        int rest = nEnd - nStart - q * GROUP;
+        if (rest > 0) group(x, xOff, m, xStride, xp, w, wOff, k, kv, y, yOff, yStride, nStart + q * GROUP, 1, rest);
+    }
+
+    /** M &gt; 1: the {@code g} weight rows {@code n0 + r * step}, {@code r < g}. */
+    private static void group(MemorySegment x, long xOff, int m, long xStride, float[] xp, MemorySegment w, long wOff,
+                              int k, int kv, MemorySegment y, long yOff, long yStride, int n0, int step, int g) {
+        long wRow = k * ES, wStep = step * wRow;
+        int kBlock = Gemv.kBlock(m);
         float[] acc = Gemv.accumulators(GROUP * 8 * m);
-        for (int n = nStart; n < nEnd; n += GROUP) {
-            int g = Math.min(GROUP, nEnd - n);
-            java.util.Arrays.fill(acc, 0, g * m * 8, 0f);
-            for (int kb = 0; kb < kv; kb += kBlock) {
-                int kbEnd = Math.min(kb + kBlock, kv);
-                for (int i = 0; i < m; i += 8) {
-                    int mt = Math.min(8, m - i), p = i * kv + kb * mt;
-                    for (int r = 0; r < g; ) {
-                        long wo = wOff + (n + r) * wRow;
-                        int ao = (r * m + i) * 8;
-                        if (mt <= 4 && r + 2 <= g) {
-                            switch (mt) {
-                                case 1 -> kb1x2(xp, p, w, wo, wRow, kb, kbEnd, acc, ao, m);
-                                case 2 -> kb2x2(xp, p, w, wo, wRow, kb, kbEnd, acc, ao, m);
-                                case 3 -> kb3x2(xp, p, w, wo, wRow, kb, kbEnd, acc, ao, m);
-                                case 4 -> kb4x2(xp, p, w, wo, wRow, kb, kbEnd, acc, ao, m);
-                                default -> throw new AssertionError(mt);
-                            }
-                            r += 2;
-                        } else {
-                            switch (mt) {
-                                case 1 -> kb1x1(xp, p, w, wo, wRow, kb, kbEnd, acc, ao, m);
-                                case 2 -> kb2x1(xp, p, w, wo, wRow, kb, kbEnd, acc, ao, m);
-                                case 3 -> kb3x1(xp, p, w, wo, wRow, kb, kbEnd, acc, ao, m);
-                                case 4 -> kb4x1(xp, p, w, wo, wRow, kb, kbEnd, acc, ao, m);
-                                case 5 -> kb5x1(xp, p, w, wo, wRow, kb, kbEnd, acc, ao, m);
-                                case 6 -> kb6x1(xp, p, w, wo, wRow, kb, kbEnd, acc, ao, m);
-                                case 7 -> kb7x1(xp, p, w, wo, wRow, kb, kbEnd, acc, ao, m);
-                                case 8 -> kb8x1(xp, p, w, wo, wRow, kb, kbEnd, acc, ao, m);
-                                default -> throw new AssertionError(mt);
-                            }
-                            r++;
+        java.util.Arrays.fill(acc, 0, g * m * 8, 0f);
+        for (int kb = 0; kb < kv; kb += kBlock) {
+            int kbEnd = Math.min(kb + kBlock, kv);
+            for (int i = 0; i < m; i += 4) {
+                int mt = Math.min(4, m - i), p = i * kv + kb * mt;
+                for (int r = 0; r < g; ) {
+                    long wo = wOff + (n0 + (long) r * step) * wRow;
+                    int ao = (r * m + i) * 8;
+                    if (r + 2 <= g) {
+                        switch (mt) {
+                            case 1 -> kb1x2(xp, p, w, wo, wStep, kb, kbEnd, acc, ao, m);
+                            case 2 -> kb2x2(xp, p, w, wo, wStep, kb, kbEnd, acc, ao, m);
+                            case 3 -> kb3x2(xp, p, w, wo, wStep, kb, kbEnd, acc, ao, m);
+                            case 4 -> kb4x2(xp, p, w, wo, wStep, kb, kbEnd, acc, ao, m);
+                            default -> throw new AssertionError(mt);
                         }
+                        r += 2;
+                    } else {
+                        switch (mt) {
+                            case 1 -> kb1x1(xp, p, w, wo, wStep, kb, kbEnd, acc, ao, m);
+                            case 2 -> kb2x1(xp, p, w, wo, wStep, kb, kbEnd, acc, ao, m);
+                            case 3 -> kb3x1(xp, p, w, wo, wStep, kb, kbEnd, acc, ao, m);
+                            case 4 -> kb4x1(xp, p, w, wo, wStep, kb, kbEnd, acc, ao, m);
+                            default -> throw new AssertionError(mt);
+                        }
+                        r++;
                     }
                 }
             }
-            for (int r = 0; r < g; r++) {
-                long wo = wOff + (n + r) * wRow;
-                for (int i = 0; i < m; i++) {
-                    float s = Gemv.laneSum(acc, (r * m + i) * 8);
-                    y.set(X, yOff + i * yStride + (n + r) * 4L, tail(x, xOff + i * xStride, w, wo, kv, k, s));
-                }
+        }
+        for (int r = 0; r < g; r++) {
+            long n = n0 + (long) r * step, wo = wOff + n * wRow;
+            for (int i = 0; i < m; i++) {
+                float s = Gemv.laneSum(acc, (r * m + i) * 8);
+                y.set(X, yOff + i * yStride + n * 4L, tail(x, xOff + i * xStride, w, wo, kv, k, s));
             }
         }
     }
@@ -132,50 +133,33 @@ final class GemvF16 {
     }
 
     /** M = 1: four consecutive weight rows, whole K. */
-    private static void k1x4(float[] xp, MemorySegment x, long xo, MemorySegment w, long w0, long wRow, int k,
-                             int kv, MemorySegment y, long yo) {
-        long w1 = w0 + wRow, w2 = w1 + wRow, w3 = w2 + wRow;
+    private static void k1x4(float[] xp, MemorySegment x, long xo, MemorySegment w, long w0, long wStep, int k,
+                             int kv, MemorySegment y, long yo, long yStep) {
+        long w1 = w0 + wStep, w2 = w1 + wStep, w3 = w2 + wStep;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        for (int j = 0; j < kv; j += 16) {
+        for (int j = 0; j < kv; j += 8) {
             long o = j * ES;
-            IntVector t0 = IntVector.fromMemorySegment(I, w, w0 + o, LE);
-            IntVector be0 = t0.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff);
-            IntVector bo0 = t0.lanewise(ASHR, 3).and(0x8fffe000);
-            FloatVector e0 = be0.reinterpretAsFloats().mul(0x1p112f);
-            e0 = e0.blend(be0.or(0x7f800000).reinterpretAsFloats(), e0.abs().compare(GE, 0x1p16f));
-            FloatVector o0 = bo0.reinterpretAsFloats().mul(0x1p112f);
-            o0 = o0.blend(bo0.or(0x7f800000).reinterpretAsFloats(), o0.abs().compare(GE, 0x1p16f));
-            IntVector t1 = IntVector.fromMemorySegment(I, w, w1 + o, LE);
-            IntVector be1 = t1.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff);
-            IntVector bo1 = t1.lanewise(ASHR, 3).and(0x8fffe000);
-            FloatVector e1 = be1.reinterpretAsFloats().mul(0x1p112f);
-            e1 = e1.blend(be1.or(0x7f800000).reinterpretAsFloats(), e1.abs().compare(GE, 0x1p16f));
-            FloatVector o1 = bo1.reinterpretAsFloats().mul(0x1p112f);
-            o1 = o1.blend(bo1.or(0x7f800000).reinterpretAsFloats(), o1.abs().compare(GE, 0x1p16f));
-            IntVector t2 = IntVector.fromMemorySegment(I, w, w2 + o, LE);
-            IntVector be2 = t2.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff);
-            IntVector bo2 = t2.lanewise(ASHR, 3).and(0x8fffe000);
-            FloatVector e2 = be2.reinterpretAsFloats().mul(0x1p112f);
-            e2 = e2.blend(be2.or(0x7f800000).reinterpretAsFloats(), e2.abs().compare(GE, 0x1p16f));
-            FloatVector o2 = bo2.reinterpretAsFloats().mul(0x1p112f);
-            o2 = o2.blend(bo2.or(0x7f800000).reinterpretAsFloats(), o2.abs().compare(GE, 0x1p16f));
-            IntVector t3 = IntVector.fromMemorySegment(I, w, w3 + o, LE);
-            IntVector be3 = t3.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff);
-            IntVector bo3 = t3.lanewise(ASHR, 3).and(0x8fffe000);
-            FloatVector e3 = be3.reinterpretAsFloats().mul(0x1p112f);
-            e3 = e3.blend(be3.or(0x7f800000).reinterpretAsFloats(), e3.abs().compare(GE, 0x1p16f));
-            FloatVector o3 = bo3.reinterpretAsFloats().mul(0x1p112f);
-            o3 = o3.blend(bo3.or(0x7f800000).reinterpretAsFloats(), o3.abs().compare(GE, 0x1p16f));
+            IntVector t0 = ((IntVector) ShortVector.fromMemorySegment(S, w, w0 + o, LE).convertShape(S2I, I, 0))
+                    .lanewise(LSHL, 13);
+            FloatVector e0 = t0.and(0x8fffffff).reinterpretAsFloats().mul(0x1p112f);
+            e0 = e0.blend(t0.or(0x7f800000).reinterpretAsFloats(), e0.abs().compare(GE, 0x1p16f));
+            IntVector t1 = ((IntVector) ShortVector.fromMemorySegment(S, w, w1 + o, LE).convertShape(S2I, I, 0))
+                    .lanewise(LSHL, 13);
+            FloatVector e1 = t1.and(0x8fffffff).reinterpretAsFloats().mul(0x1p112f);
+            e1 = e1.blend(t1.or(0x7f800000).reinterpretAsFloats(), e1.abs().compare(GE, 0x1p16f));
+            IntVector t2 = ((IntVector) ShortVector.fromMemorySegment(S, w, w2 + o, LE).convertShape(S2I, I, 0))
+                    .lanewise(LSHL, 13);
+            FloatVector e2 = t2.and(0x8fffffff).reinterpretAsFloats().mul(0x1p112f);
+            e2 = e2.blend(t2.or(0x7f800000).reinterpretAsFloats(), e2.abs().compare(GE, 0x1p16f));
+            IntVector t3 = ((IntVector) ShortVector.fromMemorySegment(S, w, w3 + o, LE).convertShape(S2I, I, 0))
+                    .lanewise(LSHL, 13);
+            FloatVector e3 = t3.and(0x8fffffff).reinterpretAsFloats().mul(0x1p112f);
+            e3 = e3.blend(t3.or(0x7f800000).reinterpretAsFloats(), e3.abs().compare(GE, 0x1p16f));
             FloatVector pe = FloatVector.fromArray(F, xp, j);
-            FloatVector po = FloatVector.fromArray(F, xp, j + 8);
             a0 = e0.fma(pe, a0);
-            a0 = o0.fma(po, a0);
             a1 = e1.fma(pe, a1);
-            a1 = o1.fma(po, a1);
             a2 = e2.fma(pe, a2);
-            a2 = o2.fma(po, a2);
             a3 = e3.fma(pe, a3);
-            a3 = o3.fma(po, a3);
         }
         a0 = a0.add(a0.rearrange(H4));
         a0 = a0.add(a0.rearrange(H2));
@@ -186,28 +170,23 @@ final class GemvF16 {
         a3 = a3.add(a3.rearrange(H4));
         a3 = a3.add(a3.rearrange(H2));
         y.set(X, yo, tail(x, xo, w, w0, kv, k, a0.add(a0.rearrange(H1)).lane(0)));
-        y.set(X, yo + 4, tail(x, xo, w, w1, kv, k, a1.add(a1.rearrange(H1)).lane(0)));
-        y.set(X, yo + 8, tail(x, xo, w, w2, kv, k, a2.add(a2.rearrange(H1)).lane(0)));
-        y.set(X, yo + 12, tail(x, xo, w, w3, kv, k, a3.add(a3.rearrange(H1)).lane(0)));
+        y.set(X, yo + yStep, tail(x, xo, w, w1, kv, k, a1.add(a1.rearrange(H1)).lane(0)));
+        y.set(X, yo + 2 * yStep, tail(x, xo, w, w2, kv, k, a2.add(a2.rearrange(H1)).lane(0)));
+        y.set(X, yo + 3 * yStep, tail(x, xo, w, w3, kv, k, a3.add(a3.rearrange(H1)).lane(0)));
     }
 
     /** M = 1: one weight row, whole K. */
-    private static void k1x1(float[] xp, MemorySegment x, long xo, MemorySegment w, long w0, long wRow, int k,
-                             int kv, MemorySegment y, long yo) {
+    private static void k1x1(float[] xp, MemorySegment x, long xo, MemorySegment w, long w0, long wStep, int k,
+                             int kv, MemorySegment y, long yo, long yStep) {
         FloatVector a0 = FloatVector.zero(F);
-        for (int j = 0; j < kv; j += 16) {
+        for (int j = 0; j < kv; j += 8) {
             long o = j * ES;
-            IntVector t0 = IntVector.fromMemorySegment(I, w, w0 + o, LE);
-            IntVector be0 = t0.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff);
-            IntVector bo0 = t0.lanewise(ASHR, 3).and(0x8fffe000);
-            FloatVector e0 = be0.reinterpretAsFloats().mul(0x1p112f);
-            e0 = e0.blend(be0.or(0x7f800000).reinterpretAsFloats(), e0.abs().compare(GE, 0x1p16f));
-            FloatVector o0 = bo0.reinterpretAsFloats().mul(0x1p112f);
-            o0 = o0.blend(bo0.or(0x7f800000).reinterpretAsFloats(), o0.abs().compare(GE, 0x1p16f));
+            IntVector t0 = ((IntVector) ShortVector.fromMemorySegment(S, w, w0 + o, LE).convertShape(S2I, I, 0))
+                    .lanewise(LSHL, 13);
+            FloatVector e0 = t0.and(0x8fffffff).reinterpretAsFloats().mul(0x1p112f);
+            e0 = e0.blend(t0.or(0x7f800000).reinterpretAsFloats(), e0.abs().compare(GE, 0x1p16f));
             FloatVector pe = FloatVector.fromArray(F, xp, j);
-            FloatVector po = FloatVector.fromArray(F, xp, j + 8);
             a0 = e0.fma(pe, a0);
-            a0 = o0.fma(po, a0);
         }
         a0 = a0.add(a0.rearrange(H4));
         a0 = a0.add(a0.rearrange(H2));
@@ -219,35 +198,26 @@ final class GemvF16 {
      * {@code [k0, k1)}: continues the accumulators at {@code acc[ao..]} (weight row r, x row i at
      * {@code ao + (r * am + i) * 8}).
      */
-    private static void kb1x2(float[] xp, int p, MemorySegment w, long w0, long wRow, int k0, int k1,
+    private static void kb1x2(float[] xp, int p, MemorySegment w, long w0, long wStep, int k0, int k1,
                               float[] acc, int ao, int am) {
-        long w1 = w0 + wRow;
+        long w1 = w0 + wStep;
         int ao1 = ao + am * 8;
         FloatVector a00 = FloatVector.fromArray(F, acc, ao);
         FloatVector a10 = FloatVector.fromArray(F, acc, ao1);
         int pb = p - k0 * 1;
-        for (int j = k0; j < k1; j += 16) {
+        for (int j = k0; j < k1; j += 8) {
             int q = pb + j * 1;
-            IntVector t0 = IntVector.fromMemorySegment(I, w, w0 + j * ES, LE);
-            IntVector be0 = t0.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff);
-            IntVector bo0 = t0.lanewise(ASHR, 3).and(0x8fffe000);
-            FloatVector e0 = be0.reinterpretAsFloats().mul(0x1p112f);
-            e0 = e0.blend(be0.or(0x7f800000).reinterpretAsFloats(), e0.abs().compare(GE, 0x1p16f));
-            FloatVector o0 = bo0.reinterpretAsFloats().mul(0x1p112f);
-            o0 = o0.blend(bo0.or(0x7f800000).reinterpretAsFloats(), o0.abs().compare(GE, 0x1p16f));
-            IntVector t1 = IntVector.fromMemorySegment(I, w, w1 + j * ES, LE);
-            IntVector be1 = t1.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff);
-            IntVector bo1 = t1.lanewise(ASHR, 3).and(0x8fffe000);
-            FloatVector e1 = be1.reinterpretAsFloats().mul(0x1p112f);
-            e1 = e1.blend(be1.or(0x7f800000).reinterpretAsFloats(), e1.abs().compare(GE, 0x1p16f));
-            FloatVector o1 = bo1.reinterpretAsFloats().mul(0x1p112f);
-            o1 = o1.blend(bo1.or(0x7f800000).reinterpretAsFloats(), o1.abs().compare(GE, 0x1p16f));
+            IntVector t0 = ((IntVector) ShortVector.fromMemorySegment(S, w, w0 + j * ES, LE).convertShape(S2I, I, 0))
+                    .lanewise(LSHL, 13);
+            FloatVector e0 = t0.and(0x8fffffff).reinterpretAsFloats().mul(0x1p112f);
+            e0 = e0.blend(t0.or(0x7f800000).reinterpretAsFloats(), e0.abs().compare(GE, 0x1p16f));
+            IntVector t1 = ((IntVector) ShortVector.fromMemorySegment(S, w, w1 + j * ES, LE).convertShape(S2I, I, 0))
+                    .lanewise(LSHL, 13);
+            FloatVector e1 = t1.and(0x8fffffff).reinterpretAsFloats().mul(0x1p112f);
+            e1 = e1.blend(t1.or(0x7f800000).reinterpretAsFloats(), e1.abs().compare(GE, 0x1p16f));
             FloatVector pe0 = FloatVector.fromArray(F, xp, q);
-            FloatVector po0 = FloatVector.fromArray(F, xp, q + 8);
             a00 = e0.fma(pe0, a00);
-            a00 = o0.fma(po0, a00);
             a10 = e1.fma(pe0, a10);
-            a10 = o1.fma(po0, a10);
         }
         a00.intoArray(acc, ao);
         a10.intoArray(acc, ao1);
@@ -258,43 +228,31 @@ final class GemvF16 {
      * {@code [k0, k1)}: continues the accumulators at {@code acc[ao..]} (weight row r, x row i at
      * {@code ao + (r * am + i) * 8}).
      */
-    private static void kb2x2(float[] xp, int p, MemorySegment w, long w0, long wRow, int k0, int k1,
+    private static void kb2x2(float[] xp, int p, MemorySegment w, long w0, long wStep, int k0, int k1,
                               float[] acc, int ao, int am) {
-        long w1 = w0 + wRow;
+        long w1 = w0 + wStep;
         int ao1 = ao + am * 8;
         FloatVector a00 = FloatVector.fromArray(F, acc, ao);
         FloatVector a01 = FloatVector.fromArray(F, acc, ao + 8);
         FloatVector a10 = FloatVector.fromArray(F, acc, ao1);
         FloatVector a11 = FloatVector.fromArray(F, acc, ao1 + 8);
         int pb = p - k0 * 2;
-        for (int j = k0; j < k1; j += 16) {
+        for (int j = k0; j < k1; j += 8) {
             int q = pb + j * 2;
-            IntVector t0 = IntVector.fromMemorySegment(I, w, w0 + j * ES, LE);
-            IntVector be0 = t0.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff);
-            IntVector bo0 = t0.lanewise(ASHR, 3).and(0x8fffe000);
-            FloatVector e0 = be0.reinterpretAsFloats().mul(0x1p112f);
-            e0 = e0.blend(be0.or(0x7f800000).reinterpretAsFloats(), e0.abs().compare(GE, 0x1p16f));
-            FloatVector o0 = bo0.reinterpretAsFloats().mul(0x1p112f);
-            o0 = o0.blend(bo0.or(0x7f800000).reinterpretAsFloats(), o0.abs().compare(GE, 0x1p16f));
-            IntVector t1 = IntVector.fromMemorySegment(I, w, w1 + j * ES, LE);
-            IntVector be1 = t1.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff);
-            IntVector bo1 = t1.lanewise(ASHR, 3).and(0x8fffe000);
-            FloatVector e1 = be1.reinterpretAsFloats().mul(0x1p112f);
-            e1 = e1.blend(be1.or(0x7f800000).reinterpretAsFloats(), e1.abs().compare(GE, 0x1p16f));
-            FloatVector o1 = bo1.reinterpretAsFloats().mul(0x1p112f);
-            o1 = o1.blend(bo1.or(0x7f800000).reinterpretAsFloats(), o1.abs().compare(GE, 0x1p16f));
+            IntVector t0 = ((IntVector) ShortVector.fromMemorySegment(S, w, w0 + j * ES, LE).convertShape(S2I, I, 0))
+                    .lanewise(LSHL, 13);
+            FloatVector e0 = t0.and(0x8fffffff).reinterpretAsFloats().mul(0x1p112f);
+            e0 = e0.blend(t0.or(0x7f800000).reinterpretAsFloats(), e0.abs().compare(GE, 0x1p16f));
+            IntVector t1 = ((IntVector) ShortVector.fromMemorySegment(S, w, w1 + j * ES, LE).convertShape(S2I, I, 0))
+                    .lanewise(LSHL, 13);
+            FloatVector e1 = t1.and(0x8fffffff).reinterpretAsFloats().mul(0x1p112f);
+            e1 = e1.blend(t1.or(0x7f800000).reinterpretAsFloats(), e1.abs().compare(GE, 0x1p16f));
             FloatVector pe0 = FloatVector.fromArray(F, xp, q);
-            FloatVector po0 = FloatVector.fromArray(F, xp, q + 8);
             a00 = e0.fma(pe0, a00);
-            a00 = o0.fma(po0, a00);
             a10 = e1.fma(pe0, a10);
-            a10 = o1.fma(po0, a10);
-            FloatVector pe1 = FloatVector.fromArray(F, xp, q + 16);
-            FloatVector po1 = FloatVector.fromArray(F, xp, q + 24);
+            FloatVector pe1 = FloatVector.fromArray(F, xp, q + 8);
             a01 = e0.fma(pe1, a01);
-            a01 = o0.fma(po1, a01);
             a11 = e1.fma(pe1, a11);
-            a11 = o1.fma(po1, a11);
         }
         a00.intoArray(acc, ao);
         a01.intoArray(acc, ao + 8);
@@ -307,9 +265,9 @@ final class GemvF16 {
      * {@code [k0, k1)}: continues the accumulators at {@code acc[ao..]} (weight row r, x row i at
      * {@code ao + (r * am + i) * 8}).
      */
-    private static void kb3x2(float[] xp, int p, MemorySegment w, long w0, long wRow, int k0, int k1,
+    private static void kb3x2(float[] xp, int p, MemorySegment w, long w0, long wStep, int k0, int k1,
                               float[] acc, int ao, int am) {
-        long w1 = w0 + wRow;
+        long w1 = w0 + wStep;
         int ao1 = ao + am * 8;
         FloatVector a00 = FloatVector.fromArray(F, acc, ao);
         FloatVector a01 = FloatVector.fromArray(F, acc, ao + 8);
@@ -318,40 +276,25 @@ final class GemvF16 {
         FloatVector a11 = FloatVector.fromArray(F, acc, ao1 + 8);
         FloatVector a12 = FloatVector.fromArray(F, acc, ao1 + 16);
         int pb = p - k0 * 3;
-        for (int j = k0; j < k1; j += 16) {
+        for (int j = k0; j < k1; j += 8) {
             int q = pb + j * 3;
-            IntVector t0 = IntVector.fromMemorySegment(I, w, w0 + j * ES, LE);
-            IntVector be0 = t0.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff);
-            IntVector bo0 = t0.lanewise(ASHR, 3).and(0x8fffe000);
-            FloatVector e0 = be0.reinterpretAsFloats().mul(0x1p112f);
-            e0 = e0.blend(be0.or(0x7f800000).reinterpretAsFloats(), e0.abs().compare(GE, 0x1p16f));
-            FloatVector o0 = bo0.reinterpretAsFloats().mul(0x1p112f);
-            o0 = o0.blend(bo0.or(0x7f800000).reinterpretAsFloats(), o0.abs().compare(GE, 0x1p16f));
-            IntVector t1 = IntVector.fromMemorySegment(I, w, w1 + j * ES, LE);
-            IntVector be1 = t1.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff);
-            IntVector bo1 = t1.lanewise(ASHR, 3).and(0x8fffe000);
-            FloatVector e1 = be1.reinterpretAsFloats().mul(0x1p112f);
-            e1 = e1.blend(be1.or(0x7f800000).reinterpretAsFloats(), e1.abs().compare(GE, 0x1p16f));
-            FloatVector o1 = bo1.reinterpretAsFloats().mul(0x1p112f);
-            o1 = o1.blend(bo1.or(0x7f800000).reinterpretAsFloats(), o1.abs().compare(GE, 0x1p16f));
+            IntVector t0 = ((IntVector) ShortVector.fromMemorySegment(S, w, w0 + j * ES, LE).convertShape(S2I, I, 0))
+                    .lanewise(LSHL, 13);
+            FloatVector e0 = t0.and(0x8fffffff).reinterpretAsFloats().mul(0x1p112f);
+            e0 = e0.blend(t0.or(0x7f800000).reinterpretAsFloats(), e0.abs().compare(GE, 0x1p16f));
+            IntVector t1 = ((IntVector) ShortVector.fromMemorySegment(S, w, w1 + j * ES, LE).convertShape(S2I, I, 0))
+                    .lanewise(LSHL, 13);
+            FloatVector e1 = t1.and(0x8fffffff).reinterpretAsFloats().mul(0x1p112f);
+            e1 = e1.blend(t1.or(0x7f800000).reinterpretAsFloats(), e1.abs().compare(GE, 0x1p16f));
             FloatVector pe0 = FloatVector.fromArray(F, xp, q);
-            FloatVector po0 = FloatVector.fromArray(F, xp, q + 8);
             a00 = e0.fma(pe0, a00);
-            a00 = o0.fma(po0, a00);
             a10 = e1.fma(pe0, a10);
-            a10 = o1.fma(po0, a10);
-            FloatVector pe1 = FloatVector.fromArray(F, xp, q + 16);
-            FloatVector po1 = FloatVector.fromArray(F, xp, q + 24);
+            FloatVector pe1 = FloatVector.fromArray(F, xp, q + 8);
             a01 = e0.fma(pe1, a01);
-            a01 = o0.fma(po1, a01);
             a11 = e1.fma(pe1, a11);
-            a11 = o1.fma(po1, a11);
-            FloatVector pe2 = FloatVector.fromArray(F, xp, q + 32);
-            FloatVector po2 = FloatVector.fromArray(F, xp, q + 40);
+            FloatVector pe2 = FloatVector.fromArray(F, xp, q + 16);
             a02 = e0.fma(pe2, a02);
-            a02 = o0.fma(po2, a02);
             a12 = e1.fma(pe2, a12);
-            a12 = o1.fma(po2, a12);
         }
         a00.intoArray(acc, ao);
         a01.intoArray(acc, ao + 8);
@@ -366,9 +309,9 @@ final class GemvF16 {
      * {@code [k0, k1)}: continues the accumulators at {@code acc[ao..]} (weight row r, x row i at
      * {@code ao + (r * am + i) * 8}).
      */
-    private static void kb4x2(float[] xp, int p, MemorySegment w, long w0, long wRow, int k0, int k1,
+    private static void kb4x2(float[] xp, int p, MemorySegment w, long w0, long wStep, int k0, int k1,
                               float[] acc, int ao, int am) {
-        long w1 = w0 + wRow;
+        long w1 = w0 + wStep;
         int ao1 = ao + am * 8;
         FloatVector a00 = FloatVector.fromArray(F, acc, ao);
         FloatVector a01 = FloatVector.fromArray(F, acc, ao + 8);
@@ -379,46 +322,28 @@ final class GemvF16 {
         FloatVector a12 = FloatVector.fromArray(F, acc, ao1 + 16);
         FloatVector a13 = FloatVector.fromArray(F, acc, ao1 + 24);
         int pb = p - k0 * 4;
-        for (int j = k0; j < k1; j += 16) {
+        for (int j = k0; j < k1; j += 8) {
             int q = pb + j * 4;
-            IntVector t0 = IntVector.fromMemorySegment(I, w, w0 + j * ES, LE);
-            IntVector be0 = t0.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff);
-            IntVector bo0 = t0.lanewise(ASHR, 3).and(0x8fffe000);
-            FloatVector e0 = be0.reinterpretAsFloats().mul(0x1p112f);
-            e0 = e0.blend(be0.or(0x7f800000).reinterpretAsFloats(), e0.abs().compare(GE, 0x1p16f));
-            FloatVector o0 = bo0.reinterpretAsFloats().mul(0x1p112f);
-            o0 = o0.blend(bo0.or(0x7f800000).reinterpretAsFloats(), o0.abs().compare(GE, 0x1p16f));
-            IntVector t1 = IntVector.fromMemorySegment(I, w, w1 + j * ES, LE);
-            IntVector be1 = t1.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff);
-            IntVector bo1 = t1.lanewise(ASHR, 3).and(0x8fffe000);
-            FloatVector e1 = be1.reinterpretAsFloats().mul(0x1p112f);
-            e1 = e1.blend(be1.or(0x7f800000).reinterpretAsFloats(), e1.abs().compare(GE, 0x1p16f));
-            FloatVector o1 = bo1.reinterpretAsFloats().mul(0x1p112f);
-            o1 = o1.blend(bo1.or(0x7f800000).reinterpretAsFloats(), o1.abs().compare(GE, 0x1p16f));
+            IntVector t0 = ((IntVector) ShortVector.fromMemorySegment(S, w, w0 + j * ES, LE).convertShape(S2I, I, 0))
+                    .lanewise(LSHL, 13);
+            FloatVector e0 = t0.and(0x8fffffff).reinterpretAsFloats().mul(0x1p112f);
+            e0 = e0.blend(t0.or(0x7f800000).reinterpretAsFloats(), e0.abs().compare(GE, 0x1p16f));
+            IntVector t1 = ((IntVector) ShortVector.fromMemorySegment(S, w, w1 + j * ES, LE).convertShape(S2I, I, 0))
+                    .lanewise(LSHL, 13);
+            FloatVector e1 = t1.and(0x8fffffff).reinterpretAsFloats().mul(0x1p112f);
+            e1 = e1.blend(t1.or(0x7f800000).reinterpretAsFloats(), e1.abs().compare(GE, 0x1p16f));
             FloatVector pe0 = FloatVector.fromArray(F, xp, q);
-            FloatVector po0 = FloatVector.fromArray(F, xp, q + 8);
             a00 = e0.fma(pe0, a00);
-            a00 = o0.fma(po0, a00);
             a10 = e1.fma(pe0, a10);
-            a10 = o1.fma(po0, a10);
-            FloatVector pe1 = FloatVector.fromArray(F, xp, q + 16);
-            FloatVector po1 = FloatVector.fromArray(F, xp, q + 24);
+            FloatVector pe1 = FloatVector.fromArray(F, xp, q + 8);
             a01 = e0.fma(pe1, a01);
-            a01 = o0.fma(po1, a01);
             a11 = e1.fma(pe1, a11);
-            a11 = o1.fma(po1, a11);
-            FloatVector pe2 = FloatVector.fromArray(F, xp, q + 32);
-            FloatVector po2 = FloatVector.fromArray(F, xp, q + 40);
+            FloatVector pe2 = FloatVector.fromArray(F, xp, q + 16);
             a02 = e0.fma(pe2, a02);
-            a02 = o0.fma(po2, a02);
             a12 = e1.fma(pe2, a12);
-            a12 = o1.fma(po2, a12);
-            FloatVector pe3 = FloatVector.fromArray(F, xp, q + 48);
-            FloatVector po3 = FloatVector.fromArray(F, xp, q + 56);
+            FloatVector pe3 = FloatVector.fromArray(F, xp, q + 24);
             a03 = e0.fma(pe3, a03);
-            a03 = o0.fma(po3, a03);
             a13 = e1.fma(pe3, a13);
-            a13 = o1.fma(po3, a13);
         }
         a00.intoArray(acc, ao);
         a01.intoArray(acc, ao + 8);
@@ -435,23 +360,18 @@ final class GemvF16 {
      * {@code [k0, k1)}: continues the accumulators at {@code acc[ao..]} (weight row r, x row i at
      * {@code ao + (r * am + i) * 8}).
      */
-    private static void kb1x1(float[] xp, int p, MemorySegment w, long w0, long wRow, int k0, int k1,
+    private static void kb1x1(float[] xp, int p, MemorySegment w, long w0, long wStep, int k0, int k1,
                               float[] acc, int ao, int am) {
         FloatVector a00 = FloatVector.fromArray(F, acc, ao);
         int pb = p - k0 * 1;
-        for (int j = k0; j < k1; j += 16) {
+        for (int j = k0; j < k1; j += 8) {
             int q = pb + j * 1;
-            IntVector t0 = IntVector.fromMemorySegment(I, w, w0 + j * ES, LE);
-            IntVector be0 = t0.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff);
-            IntVector bo0 = t0.lanewise(ASHR, 3).and(0x8fffe000);
-            FloatVector e0 = be0.reinterpretAsFloats().mul(0x1p112f);
-            e0 = e0.blend(be0.or(0x7f800000).reinterpretAsFloats(), e0.abs().compare(GE, 0x1p16f));
-            FloatVector o0 = bo0.reinterpretAsFloats().mul(0x1p112f);
-            o0 = o0.blend(bo0.or(0x7f800000).reinterpretAsFloats(), o0.abs().compare(GE, 0x1p16f));
+            IntVector t0 = ((IntVector) ShortVector.fromMemorySegment(S, w, w0 + j * ES, LE).convertShape(S2I, I, 0))
+                    .lanewise(LSHL, 13);
+            FloatVector e0 = t0.and(0x8fffffff).reinterpretAsFloats().mul(0x1p112f);
+            e0 = e0.blend(t0.or(0x7f800000).reinterpretAsFloats(), e0.abs().compare(GE, 0x1p16f));
             FloatVector pe0 = FloatVector.fromArray(F, xp, q);
-            FloatVector po0 = FloatVector.fromArray(F, xp, q + 8);
             a00 = e0.fma(pe0, a00);
-            a00 = o0.fma(po0, a00);
         }
         a00.intoArray(acc, ao);
     }
@@ -461,28 +381,21 @@ final class GemvF16 {
      * {@code [k0, k1)}: continues the accumulators at {@code acc[ao..]} (weight row r, x row i at
      * {@code ao + (r * am + i) * 8}).
      */
-    private static void kb2x1(float[] xp, int p, MemorySegment w, long w0, long wRow, int k0, int k1,
+    private static void kb2x1(float[] xp, int p, MemorySegment w, long w0, long wStep, int k0, int k1,
                               float[] acc, int ao, int am) {
         FloatVector a00 = FloatVector.fromArray(F, acc, ao);
         FloatVector a01 = FloatVector.fromArray(F, acc, ao + 8);
         int pb = p - k0 * 2;
-        for (int j = k0; j < k1; j += 16) {
+        for (int j = k0; j < k1; j += 8) {
             int q = pb + j * 2;
-            IntVector t0 = IntVector.fromMemorySegment(I, w, w0 + j * ES, LE);
-            IntVector be0 = t0.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff);
-            IntVector bo0 = t0.lanewise(ASHR, 3).and(0x8fffe000);
-            FloatVector e0 = be0.reinterpretAsFloats().mul(0x1p112f);
-            e0 = e0.blend(be0.or(0x7f800000).reinterpretAsFloats(), e0.abs().compare(GE, 0x1p16f));
-            FloatVector o0 = bo0.reinterpretAsFloats().mul(0x1p112f);
-            o0 = o0.blend(bo0.or(0x7f800000).reinterpretAsFloats(), o0.abs().compare(GE, 0x1p16f));
+            IntVector t0 = ((IntVector) ShortVector.fromMemorySegment(S, w, w0 + j * ES, LE).convertShape(S2I, I, 0))
+                    .lanewise(LSHL, 13);
+            FloatVector e0 = t0.and(0x8fffffff).reinterpretAsFloats().mul(0x1p112f);
+            e0 = e0.blend(t0.or(0x7f800000).reinterpretAsFloats(), e0.abs().compare(GE, 0x1p16f));
             FloatVector pe0 = FloatVector.fromArray(F, xp, q);
-            FloatVector po0 = FloatVector.fromArray(F, xp, q + 8);
             a00 = e0.fma(pe0, a00);
-            a00 = o0.fma(po0, a00);
-            FloatVector pe1 = FloatVector.fromArray(F, xp, q + 16);
-            FloatVector po1 = FloatVector.fromArray(F, xp, q + 24);
+            FloatVector pe1 = FloatVector.fromArray(F, xp, q + 8);
             a01 = e0.fma(pe1, a01);
-            a01 = o0.fma(po1, a01);
         }
         a00.intoArray(acc, ao);
         a01.intoArray(acc, ao + 8);
@@ -493,33 +406,24 @@ final class GemvF16 {
      * {@code [k0, k1)}: continues the accumulators at {@code acc[ao..]} (weight row r, x row i at
      * {@code ao + (r * am + i) * 8}).
      */
-    private static void kb3x1(float[] xp, int p, MemorySegment w, long w0, long wRow, int k0, int k1,
+    private static void kb3x1(float[] xp, int p, MemorySegment w, long w0, long wStep, int k0, int k1,
                               float[] acc, int ao, int am) {
         FloatVector a00 = FloatVector.fromArray(F, acc, ao);
         FloatVector a01 = FloatVector.fromArray(F, acc, ao + 8);
         FloatVector a02 = FloatVector.fromArray(F, acc, ao + 16);
         int pb = p - k0 * 3;
-        for (int j = k0; j < k1; j += 16) {
+        for (int j = k0; j < k1; j += 8) {
             int q = pb + j * 3;
-            IntVector t0 = IntVector.fromMemorySegment(I, w, w0 + j * ES, LE);
-            IntVector be0 = t0.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff);
-            IntVector bo0 = t0.lanewise(ASHR, 3).and(0x8fffe000);
-            FloatVector e0 = be0.reinterpretAsFloats().mul(0x1p112f);
-            e0 = e0.blend(be0.or(0x7f800000).reinterpretAsFloats(), e0.abs().compare(GE, 0x1p16f));
-            FloatVector o0 = bo0.reinterpretAsFloats().mul(0x1p112f);
-            o0 = o0.blend(bo0.or(0x7f800000).reinterpretAsFloats(), o0.abs().compare(GE, 0x1p16f));
+            IntVector t0 = ((IntVector) ShortVector.fromMemorySegment(S, w, w0 + j * ES, LE).convertShape(S2I, I, 0))
+                    .lanewise(LSHL, 13);
+            FloatVector e0 = t0.and(0x8fffffff).reinterpretAsFloats().mul(0x1p112f);
+            e0 = e0.blend(t0.or(0x7f800000).reinterpretAsFloats(), e0.abs().compare(GE, 0x1p16f));
             FloatVector pe0 = FloatVector.fromArray(F, xp, q);
-            FloatVector po0 = FloatVector.fromArray(F, xp, q + 8);
             a00 = e0.fma(pe0, a00);
-            a00 = o0.fma(po0, a00);
-            FloatVector pe1 = FloatVector.fromArray(F, xp, q + 16);
-            FloatVector po1 = FloatVector.fromArray(F, xp, q + 24);
+            FloatVector pe1 = FloatVector.fromArray(F, xp, q + 8);
             a01 = e0.fma(pe1, a01);
-            a01 = o0.fma(po1, a01);
-            FloatVector pe2 = FloatVector.fromArray(F, xp, q + 32);
-            FloatVector po2 = FloatVector.fromArray(F, xp, q + 40);
+            FloatVector pe2 = FloatVector.fromArray(F, xp, q + 16);
             a02 = e0.fma(pe2, a02);
-            a02 = o0.fma(po2, a02);
         }
         a00.intoArray(acc, ao);
         a01.intoArray(acc, ao + 8);
@@ -531,278 +435,31 @@ final class GemvF16 {
      * {@code [k0, k1)}: continues the accumulators at {@code acc[ao..]} (weight row r, x row i at
      * {@code ao + (r * am + i) * 8}).
      */
-    private static void kb4x1(float[] xp, int p, MemorySegment w, long w0, long wRow, int k0, int k1,
+    private static void kb4x1(float[] xp, int p, MemorySegment w, long w0, long wStep, int k0, int k1,
                               float[] acc, int ao, int am) {
         FloatVector a00 = FloatVector.fromArray(F, acc, ao);
         FloatVector a01 = FloatVector.fromArray(F, acc, ao + 8);
         FloatVector a02 = FloatVector.fromArray(F, acc, ao + 16);
         FloatVector a03 = FloatVector.fromArray(F, acc, ao + 24);
         int pb = p - k0 * 4;
-        for (int j = k0; j < k1; j += 16) {
+        for (int j = k0; j < k1; j += 8) {
             int q = pb + j * 4;
-            IntVector t0 = IntVector.fromMemorySegment(I, w, w0 + j * ES, LE);
-            IntVector be0 = t0.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff);
-            IntVector bo0 = t0.lanewise(ASHR, 3).and(0x8fffe000);
-            FloatVector e0 = be0.reinterpretAsFloats().mul(0x1p112f);
-            e0 = e0.blend(be0.or(0x7f800000).reinterpretAsFloats(), e0.abs().compare(GE, 0x1p16f));
-            FloatVector o0 = bo0.reinterpretAsFloats().mul(0x1p112f);
-            o0 = o0.blend(bo0.or(0x7f800000).reinterpretAsFloats(), o0.abs().compare(GE, 0x1p16f));
+            IntVector t0 = ((IntVector) ShortVector.fromMemorySegment(S, w, w0 + j * ES, LE).convertShape(S2I, I, 0))
+                    .lanewise(LSHL, 13);
+            FloatVector e0 = t0.and(0x8fffffff).reinterpretAsFloats().mul(0x1p112f);
+            e0 = e0.blend(t0.or(0x7f800000).reinterpretAsFloats(), e0.abs().compare(GE, 0x1p16f));
             FloatVector pe0 = FloatVector.fromArray(F, xp, q);
-            FloatVector po0 = FloatVector.fromArray(F, xp, q + 8);
             a00 = e0.fma(pe0, a00);
-            a00 = o0.fma(po0, a00);
-            FloatVector pe1 = FloatVector.fromArray(F, xp, q + 16);
-            FloatVector po1 = FloatVector.fromArray(F, xp, q + 24);
+            FloatVector pe1 = FloatVector.fromArray(F, xp, q + 8);
             a01 = e0.fma(pe1, a01);
-            a01 = o0.fma(po1, a01);
-            FloatVector pe2 = FloatVector.fromArray(F, xp, q + 32);
-            FloatVector po2 = FloatVector.fromArray(F, xp, q + 40);
+            FloatVector pe2 = FloatVector.fromArray(F, xp, q + 16);
             a02 = e0.fma(pe2, a02);
-            a02 = o0.fma(po2, a02);
-            FloatVector pe3 = FloatVector.fromArray(F, xp, q + 48);
-            FloatVector po3 = FloatVector.fromArray(F, xp, q + 56);
+            FloatVector pe3 = FloatVector.fromArray(F, xp, q + 24);
             a03 = e0.fma(pe3, a03);
-            a03 = o0.fma(po3, a03);
         }
         a00.intoArray(acc, ao);
         a01.intoArray(acc, ao + 8);
         a02.intoArray(acc, ao + 16);
         a03.intoArray(acc, ao + 24);
-    }
-
-    /**
-     * M &gt; 1: 5 x rows (packed tile at {@code xp[p..]}), one weight row, elements
-     * {@code [k0, k1)}: continues the accumulators at {@code acc[ao..]} (weight row r, x row i at
-     * {@code ao + (r * am + i) * 8}).
-     */
-    private static void kb5x1(float[] xp, int p, MemorySegment w, long w0, long wRow, int k0, int k1,
-                              float[] acc, int ao, int am) {
-        FloatVector a00 = FloatVector.fromArray(F, acc, ao);
-        FloatVector a01 = FloatVector.fromArray(F, acc, ao + 8);
-        FloatVector a02 = FloatVector.fromArray(F, acc, ao + 16);
-        FloatVector a03 = FloatVector.fromArray(F, acc, ao + 24);
-        FloatVector a04 = FloatVector.fromArray(F, acc, ao + 32);
-        int pb = p - k0 * 5;
-        for (int j = k0; j < k1; j += 16) {
-            int q = pb + j * 5;
-            IntVector t0 = IntVector.fromMemorySegment(I, w, w0 + j * ES, LE);
-            IntVector be0 = t0.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff);
-            IntVector bo0 = t0.lanewise(ASHR, 3).and(0x8fffe000);
-            FloatVector e0 = be0.reinterpretAsFloats().mul(0x1p112f);
-            e0 = e0.blend(be0.or(0x7f800000).reinterpretAsFloats(), e0.abs().compare(GE, 0x1p16f));
-            FloatVector o0 = bo0.reinterpretAsFloats().mul(0x1p112f);
-            o0 = o0.blend(bo0.or(0x7f800000).reinterpretAsFloats(), o0.abs().compare(GE, 0x1p16f));
-            FloatVector pe0 = FloatVector.fromArray(F, xp, q);
-            FloatVector po0 = FloatVector.fromArray(F, xp, q + 8);
-            a00 = e0.fma(pe0, a00);
-            a00 = o0.fma(po0, a00);
-            FloatVector pe1 = FloatVector.fromArray(F, xp, q + 16);
-            FloatVector po1 = FloatVector.fromArray(F, xp, q + 24);
-            a01 = e0.fma(pe1, a01);
-            a01 = o0.fma(po1, a01);
-            FloatVector pe2 = FloatVector.fromArray(F, xp, q + 32);
-            FloatVector po2 = FloatVector.fromArray(F, xp, q + 40);
-            a02 = e0.fma(pe2, a02);
-            a02 = o0.fma(po2, a02);
-            FloatVector pe3 = FloatVector.fromArray(F, xp, q + 48);
-            FloatVector po3 = FloatVector.fromArray(F, xp, q + 56);
-            a03 = e0.fma(pe3, a03);
-            a03 = o0.fma(po3, a03);
-            FloatVector pe4 = FloatVector.fromArray(F, xp, q + 64);
-            FloatVector po4 = FloatVector.fromArray(F, xp, q + 72);
-            a04 = e0.fma(pe4, a04);
-            a04 = o0.fma(po4, a04);
-        }
-        a00.intoArray(acc, ao);
-        a01.intoArray(acc, ao + 8);
-        a02.intoArray(acc, ao + 16);
-        a03.intoArray(acc, ao + 24);
-        a04.intoArray(acc, ao + 32);
-    }
-
-    /**
-     * M &gt; 1: 6 x rows (packed tile at {@code xp[p..]}), one weight row, elements
-     * {@code [k0, k1)}: continues the accumulators at {@code acc[ao..]} (weight row r, x row i at
-     * {@code ao + (r * am + i) * 8}).
-     */
-    private static void kb6x1(float[] xp, int p, MemorySegment w, long w0, long wRow, int k0, int k1,
-                              float[] acc, int ao, int am) {
-        FloatVector a00 = FloatVector.fromArray(F, acc, ao);
-        FloatVector a01 = FloatVector.fromArray(F, acc, ao + 8);
-        FloatVector a02 = FloatVector.fromArray(F, acc, ao + 16);
-        FloatVector a03 = FloatVector.fromArray(F, acc, ao + 24);
-        FloatVector a04 = FloatVector.fromArray(F, acc, ao + 32);
-        FloatVector a05 = FloatVector.fromArray(F, acc, ao + 40);
-        int pb = p - k0 * 6;
-        for (int j = k0; j < k1; j += 16) {
-            int q = pb + j * 6;
-            IntVector t0 = IntVector.fromMemorySegment(I, w, w0 + j * ES, LE);
-            IntVector be0 = t0.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff);
-            IntVector bo0 = t0.lanewise(ASHR, 3).and(0x8fffe000);
-            FloatVector e0 = be0.reinterpretAsFloats().mul(0x1p112f);
-            e0 = e0.blend(be0.or(0x7f800000).reinterpretAsFloats(), e0.abs().compare(GE, 0x1p16f));
-            FloatVector o0 = bo0.reinterpretAsFloats().mul(0x1p112f);
-            o0 = o0.blend(bo0.or(0x7f800000).reinterpretAsFloats(), o0.abs().compare(GE, 0x1p16f));
-            FloatVector pe0 = FloatVector.fromArray(F, xp, q);
-            FloatVector po0 = FloatVector.fromArray(F, xp, q + 8);
-            a00 = e0.fma(pe0, a00);
-            a00 = o0.fma(po0, a00);
-            FloatVector pe1 = FloatVector.fromArray(F, xp, q + 16);
-            FloatVector po1 = FloatVector.fromArray(F, xp, q + 24);
-            a01 = e0.fma(pe1, a01);
-            a01 = o0.fma(po1, a01);
-            FloatVector pe2 = FloatVector.fromArray(F, xp, q + 32);
-            FloatVector po2 = FloatVector.fromArray(F, xp, q + 40);
-            a02 = e0.fma(pe2, a02);
-            a02 = o0.fma(po2, a02);
-            FloatVector pe3 = FloatVector.fromArray(F, xp, q + 48);
-            FloatVector po3 = FloatVector.fromArray(F, xp, q + 56);
-            a03 = e0.fma(pe3, a03);
-            a03 = o0.fma(po3, a03);
-            FloatVector pe4 = FloatVector.fromArray(F, xp, q + 64);
-            FloatVector po4 = FloatVector.fromArray(F, xp, q + 72);
-            a04 = e0.fma(pe4, a04);
-            a04 = o0.fma(po4, a04);
-            FloatVector pe5 = FloatVector.fromArray(F, xp, q + 80);
-            FloatVector po5 = FloatVector.fromArray(F, xp, q + 88);
-            a05 = e0.fma(pe5, a05);
-            a05 = o0.fma(po5, a05);
-        }
-        a00.intoArray(acc, ao);
-        a01.intoArray(acc, ao + 8);
-        a02.intoArray(acc, ao + 16);
-        a03.intoArray(acc, ao + 24);
-        a04.intoArray(acc, ao + 32);
-        a05.intoArray(acc, ao + 40);
-    }
-
-    /**
-     * M &gt; 1: 7 x rows (packed tile at {@code xp[p..]}), one weight row, elements
-     * {@code [k0, k1)}: continues the accumulators at {@code acc[ao..]} (weight row r, x row i at
-     * {@code ao + (r * am + i) * 8}).
-     */
-    private static void kb7x1(float[] xp, int p, MemorySegment w, long w0, long wRow, int k0, int k1,
-                              float[] acc, int ao, int am) {
-        FloatVector a00 = FloatVector.fromArray(F, acc, ao);
-        FloatVector a01 = FloatVector.fromArray(F, acc, ao + 8);
-        FloatVector a02 = FloatVector.fromArray(F, acc, ao + 16);
-        FloatVector a03 = FloatVector.fromArray(F, acc, ao + 24);
-        FloatVector a04 = FloatVector.fromArray(F, acc, ao + 32);
-        FloatVector a05 = FloatVector.fromArray(F, acc, ao + 40);
-        FloatVector a06 = FloatVector.fromArray(F, acc, ao + 48);
-        int pb = p - k0 * 7;
-        for (int j = k0; j < k1; j += 16) {
-            int q = pb + j * 7;
-            IntVector t0 = IntVector.fromMemorySegment(I, w, w0 + j * ES, LE);
-            IntVector be0 = t0.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff);
-            IntVector bo0 = t0.lanewise(ASHR, 3).and(0x8fffe000);
-            FloatVector e0 = be0.reinterpretAsFloats().mul(0x1p112f);
-            e0 = e0.blend(be0.or(0x7f800000).reinterpretAsFloats(), e0.abs().compare(GE, 0x1p16f));
-            FloatVector o0 = bo0.reinterpretAsFloats().mul(0x1p112f);
-            o0 = o0.blend(bo0.or(0x7f800000).reinterpretAsFloats(), o0.abs().compare(GE, 0x1p16f));
-            FloatVector pe0 = FloatVector.fromArray(F, xp, q);
-            FloatVector po0 = FloatVector.fromArray(F, xp, q + 8);
-            a00 = e0.fma(pe0, a00);
-            a00 = o0.fma(po0, a00);
-            FloatVector pe1 = FloatVector.fromArray(F, xp, q + 16);
-            FloatVector po1 = FloatVector.fromArray(F, xp, q + 24);
-            a01 = e0.fma(pe1, a01);
-            a01 = o0.fma(po1, a01);
-            FloatVector pe2 = FloatVector.fromArray(F, xp, q + 32);
-            FloatVector po2 = FloatVector.fromArray(F, xp, q + 40);
-            a02 = e0.fma(pe2, a02);
-            a02 = o0.fma(po2, a02);
-            FloatVector pe3 = FloatVector.fromArray(F, xp, q + 48);
-            FloatVector po3 = FloatVector.fromArray(F, xp, q + 56);
-            a03 = e0.fma(pe3, a03);
-            a03 = o0.fma(po3, a03);
-            FloatVector pe4 = FloatVector.fromArray(F, xp, q + 64);
-            FloatVector po4 = FloatVector.fromArray(F, xp, q + 72);
-            a04 = e0.fma(pe4, a04);
-            a04 = o0.fma(po4, a04);
-            FloatVector pe5 = FloatVector.fromArray(F, xp, q + 80);
-            FloatVector po5 = FloatVector.fromArray(F, xp, q + 88);
-            a05 = e0.fma(pe5, a05);
-            a05 = o0.fma(po5, a05);
-            FloatVector pe6 = FloatVector.fromArray(F, xp, q + 96);
-            FloatVector po6 = FloatVector.fromArray(F, xp, q + 104);
-            a06 = e0.fma(pe6, a06);
-            a06 = o0.fma(po6, a06);
-        }
-        a00.intoArray(acc, ao);
-        a01.intoArray(acc, ao + 8);
-        a02.intoArray(acc, ao + 16);
-        a03.intoArray(acc, ao + 24);
-        a04.intoArray(acc, ao + 32);
-        a05.intoArray(acc, ao + 40);
-        a06.intoArray(acc, ao + 48);
-    }
-
-    /**
-     * M &gt; 1: 8 x rows (packed tile at {@code xp[p..]}), one weight row, elements
-     * {@code [k0, k1)}: continues the accumulators at {@code acc[ao..]} (weight row r, x row i at
-     * {@code ao + (r * am + i) * 8}).
-     */
-    private static void kb8x1(float[] xp, int p, MemorySegment w, long w0, long wRow, int k0, int k1,
-                              float[] acc, int ao, int am) {
-        FloatVector a00 = FloatVector.fromArray(F, acc, ao);
-        FloatVector a01 = FloatVector.fromArray(F, acc, ao + 8);
-        FloatVector a02 = FloatVector.fromArray(F, acc, ao + 16);
-        FloatVector a03 = FloatVector.fromArray(F, acc, ao + 24);
-        FloatVector a04 = FloatVector.fromArray(F, acc, ao + 32);
-        FloatVector a05 = FloatVector.fromArray(F, acc, ao + 40);
-        FloatVector a06 = FloatVector.fromArray(F, acc, ao + 48);
-        FloatVector a07 = FloatVector.fromArray(F, acc, ao + 56);
-        int pb = p - k0 * 8;
-        for (int j = k0; j < k1; j += 16) {
-            int q = pb + j * 8;
-            IntVector t0 = IntVector.fromMemorySegment(I, w, w0 + j * ES, LE);
-            IntVector be0 = t0.lanewise(LSHL, 16).lanewise(ASHR, 3).and(0x8fffffff);
-            IntVector bo0 = t0.lanewise(ASHR, 3).and(0x8fffe000);
-            FloatVector e0 = be0.reinterpretAsFloats().mul(0x1p112f);
-            e0 = e0.blend(be0.or(0x7f800000).reinterpretAsFloats(), e0.abs().compare(GE, 0x1p16f));
-            FloatVector o0 = bo0.reinterpretAsFloats().mul(0x1p112f);
-            o0 = o0.blend(bo0.or(0x7f800000).reinterpretAsFloats(), o0.abs().compare(GE, 0x1p16f));
-            FloatVector pe0 = FloatVector.fromArray(F, xp, q);
-            FloatVector po0 = FloatVector.fromArray(F, xp, q + 8);
-            a00 = e0.fma(pe0, a00);
-            a00 = o0.fma(po0, a00);
-            FloatVector pe1 = FloatVector.fromArray(F, xp, q + 16);
-            FloatVector po1 = FloatVector.fromArray(F, xp, q + 24);
-            a01 = e0.fma(pe1, a01);
-            a01 = o0.fma(po1, a01);
-            FloatVector pe2 = FloatVector.fromArray(F, xp, q + 32);
-            FloatVector po2 = FloatVector.fromArray(F, xp, q + 40);
-            a02 = e0.fma(pe2, a02);
-            a02 = o0.fma(po2, a02);
-            FloatVector pe3 = FloatVector.fromArray(F, xp, q + 48);
-            FloatVector po3 = FloatVector.fromArray(F, xp, q + 56);
-            a03 = e0.fma(pe3, a03);
-            a03 = o0.fma(po3, a03);
-            FloatVector pe4 = FloatVector.fromArray(F, xp, q + 64);
-            FloatVector po4 = FloatVector.fromArray(F, xp, q + 72);
-            a04 = e0.fma(pe4, a04);
-            a04 = o0.fma(po4, a04);
-            FloatVector pe5 = FloatVector.fromArray(F, xp, q + 80);
-            FloatVector po5 = FloatVector.fromArray(F, xp, q + 88);
-            a05 = e0.fma(pe5, a05);
-            a05 = o0.fma(po5, a05);
-            FloatVector pe6 = FloatVector.fromArray(F, xp, q + 96);
-            FloatVector po6 = FloatVector.fromArray(F, xp, q + 104);
-            a06 = e0.fma(pe6, a06);
-            a06 = o0.fma(po6, a06);
-            FloatVector pe7 = FloatVector.fromArray(F, xp, q + 112);
-            FloatVector po7 = FloatVector.fromArray(F, xp, q + 120);
-            a07 = e0.fma(pe7, a07);
-            a07 = o0.fma(po7, a07);
-        }
-        a00.intoArray(acc, ao);
-        a01.intoArray(acc, ao + 8);
-        a02.intoArray(acc, ao + 16);
-        a03.intoArray(acc, ao + 24);
-        a04.intoArray(acc, ao + 32);
-        a05.intoArray(acc, ao + 40);
-        a06.intoArray(acc, ao + 48);
-        a07.intoArray(acc, ao + 56);
     }
 }

@@ -12,9 +12,7 @@ import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.FloatVector;
 
 /**
- * GEMV kernels for F32 weights; see {@link Gemv} for the contract. Every output is one chain of 8-lane fused
- * multiply-adds, one per 8 elements, then a fixed tree sum of the 8 lanes, then the scalar tail of
- * {@code K mod 8} elements.
+ * GEMV kernels for F32 weights; see {@link Gemv} for the contract.
  *
  * <p>{@code GemvBf16}, {@code GemvF16} and {@code GemvF32} have the same structure and differ in how weights are
  * loaded. That load is written out in each kernel rather than called: C2 stops inlining ordinary methods into a
@@ -46,55 +44,60 @@ final class GemvF32 {
         long wRow = k * ES;
         int kv = k & -8;
         if (m == 1) {
-            int n = nStart;
-            for (; n + 4 <= nEnd; n += 4) k1x4(xp, x, xOff, w, wOff + n * wRow, wRow, k, kv, y, yOff + n * 4L);
-            for (; n < nEnd; n++) k1x1(xp, x, xOff, w, wOff + n * wRow, wRow, k, kv, y, yOff + n * 4L);
+            int q = (nEnd - nStart) >> 2;
+            for (int n = nStart; n < nStart + q; n++) {
+                k1x4(xp, x, xOff, w, wOff + n * wRow, q * wRow, k, kv, y, yOff + n * 4L, q * 4L);
+            }
+            for (int n = nStart + 4 * q; n < nEnd; n++) k1x1(xp, x, xOff, w, wOff + n * wRow, 0, k, kv, y, yOff + n * 4L, 0);
             return;
         }
-        int kBlock = Gemv.kBlock(m) & -8;
+        int q = (nEnd - nStart) / GROUP;
+        for (int t = 0; t < q; t++) group(x, xOff, m, xStride, xp, w, wOff, k, kv, y, yOff, yStride, nStart + t, q, GROUP);
+        int rest = nEnd - nStart - q * GROUP;
+        if (rest > 0) group(x, xOff, m, xStride, xp, w, wOff, k, kv, y, yOff, yStride, nStart + q * GROUP, 1, rest);
+    }
+
+    /** M &gt; 1: the {@code g} weight rows {@code n0 + r * step}, {@code r < g}. */
+    private static void group(MemorySegment x, long xOff, int m, long xStride, float[] xp, MemorySegment w, long wOff,
+                              int k, int kv, MemorySegment y, long yOff, long yStride, int n0, int step, int g) {
+        long wRow = k * ES, wStep = step * wRow;
+        int kBlock = Gemv.kBlock(m);
         float[] acc = Gemv.accumulators(GROUP * 8 * m);
-        for (int n = nStart; n < nEnd; n += GROUP) {
-            int g = Math.min(GROUP, nEnd - n);
-            java.util.Arrays.fill(acc, 0, g * m * 8, 0f);
-            for (int kb = 0; kb < kv; kb += kBlock) {
-                int kbEnd = Math.min(kb + kBlock, kv);
-                for (int i = 0; i < m; i += 8) {
-                    int mt = Math.min(8, m - i), p = i * kv + kb * mt;
-                    for (int r = 0; r < g; ) {
-                        long wo = wOff + (n + r) * wRow;
-                        int ao = (r * m + i) * 8;
-                        if (mt <= 4 && r + 2 <= g) {
-                            switch (mt) {
-                                case 1 -> kb1x2(xp, p, w, wo, wRow, kb, kbEnd, acc, ao, m);
-                                case 2 -> kb2x2(xp, p, w, wo, wRow, kb, kbEnd, acc, ao, m);
-                                case 3 -> kb3x2(xp, p, w, wo, wRow, kb, kbEnd, acc, ao, m);
-                                case 4 -> kb4x2(xp, p, w, wo, wRow, kb, kbEnd, acc, ao, m);
-                                default -> throw new AssertionError(mt);
-                            }
-                            r += 2;
-                        } else {
-                            switch (mt) {
-                                case 1 -> kb1x1(xp, p, w, wo, wRow, kb, kbEnd, acc, ao, m);
-                                case 2 -> kb2x1(xp, p, w, wo, wRow, kb, kbEnd, acc, ao, m);
-                                case 3 -> kb3x1(xp, p, w, wo, wRow, kb, kbEnd, acc, ao, m);
-                                case 4 -> kb4x1(xp, p, w, wo, wRow, kb, kbEnd, acc, ao, m);
-                                case 5 -> kb5x1(xp, p, w, wo, wRow, kb, kbEnd, acc, ao, m);
-                                case 6 -> kb6x1(xp, p, w, wo, wRow, kb, kbEnd, acc, ao, m);
-                                case 7 -> kb7x1(xp, p, w, wo, wRow, kb, kbEnd, acc, ao, m);
-                                case 8 -> kb8x1(xp, p, w, wo, wRow, kb, kbEnd, acc, ao, m);
-                                default -> throw new AssertionError(mt);
-                            }
-                            r++;
+        java.util.Arrays.fill(acc, 0, g * m * 8, 0f);
+        for (int kb = 0; kb < kv; kb += kBlock) {
+            int kbEnd = Math.min(kb + kBlock, kv);
+            for (int i = 0; i < m; i += 4) {
+                int mt = Math.min(4, m - i), p = i * kv + kb * mt;
+                for (int r = 0; r < g; ) {
+                    long wo = wOff + (n0 + (long) r * step) * wRow;
+                    int ao = (r * m + i) * 8;
+                    if (r + 2 <= g) {
+                        switch (mt) {
+                            case 1 -> kb1x2(xp, p, w, wo, wStep, kb, kbEnd, acc, ao, m);
+                            case 2 -> kb2x2(xp, p, w, wo, wStep, kb, kbEnd, acc, ao, m);
+                            case 3 -> kb3x2(xp, p, w, wo, wStep, kb, kbEnd, acc, ao, m);
+                            case 4 -> kb4x2(xp, p, w, wo, wStep, kb, kbEnd, acc, ao, m);
+                            default -> throw new AssertionError(mt);
                         }
+                        r += 2;
+                    } else {
+                        switch (mt) {
+                            case 1 -> kb1x1(xp, p, w, wo, wStep, kb, kbEnd, acc, ao, m);
+                            case 2 -> kb2x1(xp, p, w, wo, wStep, kb, kbEnd, acc, ao, m);
+                            case 3 -> kb3x1(xp, p, w, wo, wStep, kb, kbEnd, acc, ao, m);
+                            case 4 -> kb4x1(xp, p, w, wo, wStep, kb, kbEnd, acc, ao, m);
+                            default -> throw new AssertionError(mt);
+                        }
+                        r++;
                     }
                 }
             }
-            for (int r = 0; r < g; r++) {
-                long wo = wOff + (n + r) * wRow;
-                for (int i = 0; i < m; i++) {
-                    float s = Gemv.laneSum(acc, (r * m + i) * 8);
-                    y.set(X, yOff + i * yStride + (n + r) * 4L, tail(x, xOff + i * xStride, w, wo, kv, k, s));
-                }
+        }
+        for (int r = 0; r < g; r++) {
+            long n = n0 + (long) r * step, wo = wOff + n * wRow;
+            for (int i = 0; i < m; i++) {
+                float s = Gemv.laneSum(acc, (r * m + i) * 8);
+                y.set(X, yOff + i * yStride + n * 4L, tail(x, xOff + i * xStride, w, wo, kv, k, s));
             }
         }
     }
@@ -114,9 +117,9 @@ final class GemvF32 {
     }
 
     /** M = 1: four consecutive weight rows, whole K. */
-    private static void k1x4(float[] xp, MemorySegment x, long xo, MemorySegment w, long w0, long wRow, int k,
-                             int kv, MemorySegment y, long yo) {
-        long w1 = w0 + wRow, w2 = w1 + wRow, w3 = w2 + wRow;
+    private static void k1x4(float[] xp, MemorySegment x, long xo, MemorySegment w, long w0, long wStep, int k,
+                             int kv, MemorySegment y, long yo, long yStep) {
+        long w1 = w0 + wStep, w2 = w1 + wStep, w3 = w2 + wStep;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         for (int j = 0; j < kv; j += 8) {
             long o = j * ES;
@@ -139,14 +142,14 @@ final class GemvF32 {
         a3 = a3.add(a3.rearrange(H4));
         a3 = a3.add(a3.rearrange(H2));
         y.set(X, yo, tail(x, xo, w, w0, kv, k, a0.add(a0.rearrange(H1)).lane(0)));
-        y.set(X, yo + 4, tail(x, xo, w, w1, kv, k, a1.add(a1.rearrange(H1)).lane(0)));
-        y.set(X, yo + 8, tail(x, xo, w, w2, kv, k, a2.add(a2.rearrange(H1)).lane(0)));
-        y.set(X, yo + 12, tail(x, xo, w, w3, kv, k, a3.add(a3.rearrange(H1)).lane(0)));
+        y.set(X, yo + yStep, tail(x, xo, w, w1, kv, k, a1.add(a1.rearrange(H1)).lane(0)));
+        y.set(X, yo + 2 * yStep, tail(x, xo, w, w2, kv, k, a2.add(a2.rearrange(H1)).lane(0)));
+        y.set(X, yo + 3 * yStep, tail(x, xo, w, w3, kv, k, a3.add(a3.rearrange(H1)).lane(0)));
     }
 
     /** M = 1: one weight row, whole K. */
-    private static void k1x1(float[] xp, MemorySegment x, long xo, MemorySegment w, long w0, long wRow, int k,
-                             int kv, MemorySegment y, long yo) {
+    private static void k1x1(float[] xp, MemorySegment x, long xo, MemorySegment w, long w0, long wStep, int k,
+                             int kv, MemorySegment y, long yo, long yStep) {
         FloatVector a0 = FloatVector.zero(F);
         for (int j = 0; j < kv; j += 8) {
             long o = j * ES;
@@ -164,9 +167,9 @@ final class GemvF32 {
      * {@code [k0, k1)}: continues the accumulators at {@code acc[ao..]} (weight row r, x row i at
      * {@code ao + (r * am + i) * 8}).
      */
-    private static void kb1x2(float[] xp, int p, MemorySegment w, long w0, long wRow, int k0, int k1,
+    private static void kb1x2(float[] xp, int p, MemorySegment w, long w0, long wStep, int k0, int k1,
                               float[] acc, int ao, int am) {
-        long w1 = w0 + wRow;
+        long w1 = w0 + wStep;
         int ao1 = ao + am * 8;
         FloatVector a00 = FloatVector.fromArray(F, acc, ao);
         FloatVector a10 = FloatVector.fromArray(F, acc, ao1);
@@ -188,9 +191,9 @@ final class GemvF32 {
      * {@code [k0, k1)}: continues the accumulators at {@code acc[ao..]} (weight row r, x row i at
      * {@code ao + (r * am + i) * 8}).
      */
-    private static void kb2x2(float[] xp, int p, MemorySegment w, long w0, long wRow, int k0, int k1,
+    private static void kb2x2(float[] xp, int p, MemorySegment w, long w0, long wStep, int k0, int k1,
                               float[] acc, int ao, int am) {
-        long w1 = w0 + wRow;
+        long w1 = w0 + wStep;
         int ao1 = ao + am * 8;
         FloatVector a00 = FloatVector.fromArray(F, acc, ao);
         FloatVector a01 = FloatVector.fromArray(F, acc, ao + 8);
@@ -219,9 +222,9 @@ final class GemvF32 {
      * {@code [k0, k1)}: continues the accumulators at {@code acc[ao..]} (weight row r, x row i at
      * {@code ao + (r * am + i) * 8}).
      */
-    private static void kb3x2(float[] xp, int p, MemorySegment w, long w0, long wRow, int k0, int k1,
+    private static void kb3x2(float[] xp, int p, MemorySegment w, long w0, long wStep, int k0, int k1,
                               float[] acc, int ao, int am) {
-        long w1 = w0 + wRow;
+        long w1 = w0 + wStep;
         int ao1 = ao + am * 8;
         FloatVector a00 = FloatVector.fromArray(F, acc, ao);
         FloatVector a01 = FloatVector.fromArray(F, acc, ao + 8);
@@ -257,9 +260,9 @@ final class GemvF32 {
      * {@code [k0, k1)}: continues the accumulators at {@code acc[ao..]} (weight row r, x row i at
      * {@code ao + (r * am + i) * 8}).
      */
-    private static void kb4x2(float[] xp, int p, MemorySegment w, long w0, long wRow, int k0, int k1,
+    private static void kb4x2(float[] xp, int p, MemorySegment w, long w0, long wStep, int k0, int k1,
                               float[] acc, int ao, int am) {
-        long w1 = w0 + wRow;
+        long w1 = w0 + wStep;
         int ao1 = ao + am * 8;
         FloatVector a00 = FloatVector.fromArray(F, acc, ao);
         FloatVector a01 = FloatVector.fromArray(F, acc, ao + 8);
@@ -302,7 +305,7 @@ final class GemvF32 {
      * {@code [k0, k1)}: continues the accumulators at {@code acc[ao..]} (weight row r, x row i at
      * {@code ao + (r * am + i) * 8}).
      */
-    private static void kb1x1(float[] xp, int p, MemorySegment w, long w0, long wRow, int k0, int k1,
+    private static void kb1x1(float[] xp, int p, MemorySegment w, long w0, long wStep, int k0, int k1,
                               float[] acc, int ao, int am) {
         FloatVector a00 = FloatVector.fromArray(F, acc, ao);
         int pb = p - k0 * 1;
@@ -320,7 +323,7 @@ final class GemvF32 {
      * {@code [k0, k1)}: continues the accumulators at {@code acc[ao..]} (weight row r, x row i at
      * {@code ao + (r * am + i) * 8}).
      */
-    private static void kb2x1(float[] xp, int p, MemorySegment w, long w0, long wRow, int k0, int k1,
+    private static void kb2x1(float[] xp, int p, MemorySegment w, long w0, long wStep, int k0, int k1,
                               float[] acc, int ao, int am) {
         FloatVector a00 = FloatVector.fromArray(F, acc, ao);
         FloatVector a01 = FloatVector.fromArray(F, acc, ao + 8);
@@ -342,7 +345,7 @@ final class GemvF32 {
      * {@code [k0, k1)}: continues the accumulators at {@code acc[ao..]} (weight row r, x row i at
      * {@code ao + (r * am + i) * 8}).
      */
-    private static void kb3x1(float[] xp, int p, MemorySegment w, long w0, long wRow, int k0, int k1,
+    private static void kb3x1(float[] xp, int p, MemorySegment w, long w0, long wStep, int k0, int k1,
                               float[] acc, int ao, int am) {
         FloatVector a00 = FloatVector.fromArray(F, acc, ao);
         FloatVector a01 = FloatVector.fromArray(F, acc, ao + 8);
@@ -368,7 +371,7 @@ final class GemvF32 {
      * {@code [k0, k1)}: continues the accumulators at {@code acc[ao..]} (weight row r, x row i at
      * {@code ao + (r * am + i) * 8}).
      */
-    private static void kb4x1(float[] xp, int p, MemorySegment w, long w0, long wRow, int k0, int k1,
+    private static void kb4x1(float[] xp, int p, MemorySegment w, long w0, long wStep, int k0, int k1,
                               float[] acc, int ao, int am) {
         FloatVector a00 = FloatVector.fromArray(F, acc, ao);
         FloatVector a01 = FloatVector.fromArray(F, acc, ao + 8);
@@ -391,165 +394,5 @@ final class GemvF32 {
         a01.intoArray(acc, ao + 8);
         a02.intoArray(acc, ao + 16);
         a03.intoArray(acc, ao + 24);
-    }
-
-    /**
-     * M &gt; 1: 5 x rows (packed tile at {@code xp[p..]}), one weight row, elements
-     * {@code [k0, k1)}: continues the accumulators at {@code acc[ao..]} (weight row r, x row i at
-     * {@code ao + (r * am + i) * 8}).
-     */
-    private static void kb5x1(float[] xp, int p, MemorySegment w, long w0, long wRow, int k0, int k1,
-                              float[] acc, int ao, int am) {
-        FloatVector a00 = FloatVector.fromArray(F, acc, ao);
-        FloatVector a01 = FloatVector.fromArray(F, acc, ao + 8);
-        FloatVector a02 = FloatVector.fromArray(F, acc, ao + 16);
-        FloatVector a03 = FloatVector.fromArray(F, acc, ao + 24);
-        FloatVector a04 = FloatVector.fromArray(F, acc, ao + 32);
-        int pb = p - k0 * 5;
-        for (int j = k0; j < k1; j += 8) {
-            int q = pb + j * 5;
-            FloatVector e0 = FloatVector.fromMemorySegment(F, w, w0 + j * ES, LE);
-            FloatVector pe0 = FloatVector.fromArray(F, xp, q);
-            a00 = e0.fma(pe0, a00);
-            FloatVector pe1 = FloatVector.fromArray(F, xp, q + 8);
-            a01 = e0.fma(pe1, a01);
-            FloatVector pe2 = FloatVector.fromArray(F, xp, q + 16);
-            a02 = e0.fma(pe2, a02);
-            FloatVector pe3 = FloatVector.fromArray(F, xp, q + 24);
-            a03 = e0.fma(pe3, a03);
-            FloatVector pe4 = FloatVector.fromArray(F, xp, q + 32);
-            a04 = e0.fma(pe4, a04);
-        }
-        a00.intoArray(acc, ao);
-        a01.intoArray(acc, ao + 8);
-        a02.intoArray(acc, ao + 16);
-        a03.intoArray(acc, ao + 24);
-        a04.intoArray(acc, ao + 32);
-    }
-
-    /**
-     * M &gt; 1: 6 x rows (packed tile at {@code xp[p..]}), one weight row, elements
-     * {@code [k0, k1)}: continues the accumulators at {@code acc[ao..]} (weight row r, x row i at
-     * {@code ao + (r * am + i) * 8}).
-     */
-    private static void kb6x1(float[] xp, int p, MemorySegment w, long w0, long wRow, int k0, int k1,
-                              float[] acc, int ao, int am) {
-        FloatVector a00 = FloatVector.fromArray(F, acc, ao);
-        FloatVector a01 = FloatVector.fromArray(F, acc, ao + 8);
-        FloatVector a02 = FloatVector.fromArray(F, acc, ao + 16);
-        FloatVector a03 = FloatVector.fromArray(F, acc, ao + 24);
-        FloatVector a04 = FloatVector.fromArray(F, acc, ao + 32);
-        FloatVector a05 = FloatVector.fromArray(F, acc, ao + 40);
-        int pb = p - k0 * 6;
-        for (int j = k0; j < k1; j += 8) {
-            int q = pb + j * 6;
-            FloatVector e0 = FloatVector.fromMemorySegment(F, w, w0 + j * ES, LE);
-            FloatVector pe0 = FloatVector.fromArray(F, xp, q);
-            a00 = e0.fma(pe0, a00);
-            FloatVector pe1 = FloatVector.fromArray(F, xp, q + 8);
-            a01 = e0.fma(pe1, a01);
-            FloatVector pe2 = FloatVector.fromArray(F, xp, q + 16);
-            a02 = e0.fma(pe2, a02);
-            FloatVector pe3 = FloatVector.fromArray(F, xp, q + 24);
-            a03 = e0.fma(pe3, a03);
-            FloatVector pe4 = FloatVector.fromArray(F, xp, q + 32);
-            a04 = e0.fma(pe4, a04);
-            FloatVector pe5 = FloatVector.fromArray(F, xp, q + 40);
-            a05 = e0.fma(pe5, a05);
-        }
-        a00.intoArray(acc, ao);
-        a01.intoArray(acc, ao + 8);
-        a02.intoArray(acc, ao + 16);
-        a03.intoArray(acc, ao + 24);
-        a04.intoArray(acc, ao + 32);
-        a05.intoArray(acc, ao + 40);
-    }
-
-    /**
-     * M &gt; 1: 7 x rows (packed tile at {@code xp[p..]}), one weight row, elements
-     * {@code [k0, k1)}: continues the accumulators at {@code acc[ao..]} (weight row r, x row i at
-     * {@code ao + (r * am + i) * 8}).
-     */
-    private static void kb7x1(float[] xp, int p, MemorySegment w, long w0, long wRow, int k0, int k1,
-                              float[] acc, int ao, int am) {
-        FloatVector a00 = FloatVector.fromArray(F, acc, ao);
-        FloatVector a01 = FloatVector.fromArray(F, acc, ao + 8);
-        FloatVector a02 = FloatVector.fromArray(F, acc, ao + 16);
-        FloatVector a03 = FloatVector.fromArray(F, acc, ao + 24);
-        FloatVector a04 = FloatVector.fromArray(F, acc, ao + 32);
-        FloatVector a05 = FloatVector.fromArray(F, acc, ao + 40);
-        FloatVector a06 = FloatVector.fromArray(F, acc, ao + 48);
-        int pb = p - k0 * 7;
-        for (int j = k0; j < k1; j += 8) {
-            int q = pb + j * 7;
-            FloatVector e0 = FloatVector.fromMemorySegment(F, w, w0 + j * ES, LE);
-            FloatVector pe0 = FloatVector.fromArray(F, xp, q);
-            a00 = e0.fma(pe0, a00);
-            FloatVector pe1 = FloatVector.fromArray(F, xp, q + 8);
-            a01 = e0.fma(pe1, a01);
-            FloatVector pe2 = FloatVector.fromArray(F, xp, q + 16);
-            a02 = e0.fma(pe2, a02);
-            FloatVector pe3 = FloatVector.fromArray(F, xp, q + 24);
-            a03 = e0.fma(pe3, a03);
-            FloatVector pe4 = FloatVector.fromArray(F, xp, q + 32);
-            a04 = e0.fma(pe4, a04);
-            FloatVector pe5 = FloatVector.fromArray(F, xp, q + 40);
-            a05 = e0.fma(pe5, a05);
-            FloatVector pe6 = FloatVector.fromArray(F, xp, q + 48);
-            a06 = e0.fma(pe6, a06);
-        }
-        a00.intoArray(acc, ao);
-        a01.intoArray(acc, ao + 8);
-        a02.intoArray(acc, ao + 16);
-        a03.intoArray(acc, ao + 24);
-        a04.intoArray(acc, ao + 32);
-        a05.intoArray(acc, ao + 40);
-        a06.intoArray(acc, ao + 48);
-    }
-
-    /**
-     * M &gt; 1: 8 x rows (packed tile at {@code xp[p..]}), one weight row, elements
-     * {@code [k0, k1)}: continues the accumulators at {@code acc[ao..]} (weight row r, x row i at
-     * {@code ao + (r * am + i) * 8}).
-     */
-    private static void kb8x1(float[] xp, int p, MemorySegment w, long w0, long wRow, int k0, int k1,
-                              float[] acc, int ao, int am) {
-        FloatVector a00 = FloatVector.fromArray(F, acc, ao);
-        FloatVector a01 = FloatVector.fromArray(F, acc, ao + 8);
-        FloatVector a02 = FloatVector.fromArray(F, acc, ao + 16);
-        FloatVector a03 = FloatVector.fromArray(F, acc, ao + 24);
-        FloatVector a04 = FloatVector.fromArray(F, acc, ao + 32);
-        FloatVector a05 = FloatVector.fromArray(F, acc, ao + 40);
-        FloatVector a06 = FloatVector.fromArray(F, acc, ao + 48);
-        FloatVector a07 = FloatVector.fromArray(F, acc, ao + 56);
-        int pb = p - k0 * 8;
-        for (int j = k0; j < k1; j += 8) {
-            int q = pb + j * 8;
-            FloatVector e0 = FloatVector.fromMemorySegment(F, w, w0 + j * ES, LE);
-            FloatVector pe0 = FloatVector.fromArray(F, xp, q);
-            a00 = e0.fma(pe0, a00);
-            FloatVector pe1 = FloatVector.fromArray(F, xp, q + 8);
-            a01 = e0.fma(pe1, a01);
-            FloatVector pe2 = FloatVector.fromArray(F, xp, q + 16);
-            a02 = e0.fma(pe2, a02);
-            FloatVector pe3 = FloatVector.fromArray(F, xp, q + 24);
-            a03 = e0.fma(pe3, a03);
-            FloatVector pe4 = FloatVector.fromArray(F, xp, q + 32);
-            a04 = e0.fma(pe4, a04);
-            FloatVector pe5 = FloatVector.fromArray(F, xp, q + 40);
-            a05 = e0.fma(pe5, a05);
-            FloatVector pe6 = FloatVector.fromArray(F, xp, q + 48);
-            a06 = e0.fma(pe6, a06);
-            FloatVector pe7 = FloatVector.fromArray(F, xp, q + 56);
-            a07 = e0.fma(pe7, a07);
-        }
-        a00.intoArray(acc, ao);
-        a01.intoArray(acc, ao + 8);
-        a02.intoArray(acc, ao + 16);
-        a03.intoArray(acc, ao + 24);
-        a04.intoArray(acc, ao + 32);
-        a05.intoArray(acc, ao + 40);
-        a06.intoArray(acc, ao + 48);
-        a07.intoArray(acc, ao + 56);
     }
 }

@@ -94,7 +94,7 @@ public final class GemvTask implements ParallelTask {
         rows = Math.min((Math.max(rows, 1) + 3) & ~3L, n);
         rowsPerChunk = (int) rows;
         int chunks = (int) Math.ceilDiv((long) n, rows);
-        xp = Gemv.pack(wType, xp, x, xOff, m, xStride, k);
+        xp = Gemv.pack(xp, x, xOff, m, xStride, k);
         return chunks;
     }
 
