@@ -1,5 +1,7 @@
 package io.moe4j.engine.moe;
 
+import io.moe4j.engine.tensor.RowViews;
+
 import io.moe4j.engine.tensor.Tensor;
 
 import java.lang.foreign.Arena;

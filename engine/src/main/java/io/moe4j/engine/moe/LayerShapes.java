@@ -83,7 +83,8 @@ final class LayerShapes {
         if (t.rank() != 2 || t.dim(0) != rows || t.dim(1) != cols) {
             throw new IllegalArgumentException(name + " must have shape [" + rows + ", " + cols + "], got " + Shape.toString(t.shape()));
         }
-        if (!t.isContiguous()) throw new IllegalArgumentException(name + " must be contiguous");
+        boolean transposed = t.stride(0) == 1 && t.stride(1) == t.dim(0); // a view of a contiguous [cols, rows] (DBRX w2)
+        if (!t.isContiguous() && !transposed) throw new IllegalArgumentException(name + " must be contiguous");
     }
 
     private static void optional(String name, Tensor t, long n) {

@@ -27,6 +27,7 @@ final class BlockedMatmul implements ParallelTask {
     private MemorySegment w;
     private long x, y, ldx, ldy;
     private int m, n, k, columns;
+    private boolean kMajor;
 
     BlockedMatmul(CpuBackend backend, MatmulPrimitives primitives) {
         this.backend = backend;
@@ -41,7 +42,8 @@ final class BlockedMatmul implements ParallelTask {
     }
 
     /** Sets the operands (addresses already checked) and returns the number of blocks. */
-    int set(long x, int m, long ldx, DType wType, MemorySegment w, int n, int k, long y, long ldy) {
+    int set(long x, int m, long ldx, DType wType, MemorySegment w, boolean kMajor, int n, int k, long y, long ldy) {
+        this.kMajor = kMajor;
         this.x = x;
         this.m = m;
         this.ldx = ldx;
@@ -64,16 +66,33 @@ final class BlockedMatmul implements ParallelTask {
         int c0 = block * columns;
         int cols = Math.min(columns, n - c0);
         long weights;
+        long strideK, strideN;
         if (wType == DType.F32) {
-            weights = w.address() + (long) c0 * k * 4;
+            weights = w.address() + 4L * (kMajor ? c0 : (long) c0 * k);
+            strideK = kMajor ? n : 1;
+            strideN = kMajor ? 1 : k;
         } else {
             MemorySegment widened = backend.widenScratch((long) cols * k * 4);
-            long from = (long) c0 * k * 2;
-            if (wType == DType.BF16) Convert.bf16ToF32(w, from, widened, 0, (long) cols * k);
-            else Convert.f16ToF32(w, from, widened, 0, (long) cols * k);
+            widen(widened, c0, cols);
             weights = widened.address();
+            strideK = kMajor ? cols : 1;
+            strideN = kMajor ? 1 : k;
         }
         backend.singleThreadedOneDnn();
-        primitives.get(m, cols, k, ldx, ldy, dnnl_h.dnnl_f32()).execute(x, m, weights, y + c0 * 4L);
+        primitives.get(m, cols, k, ldx, ldy, dnnl_h.dnnl_f32(), strideK, strideN).execute(x, m, weights, y + c0 * 4L);
+    }
+
+    /** Widens output columns [c0, c0 + cols) of the 16-bit weights to F32, keeping their layout. */
+    private void widen(MemorySegment into, int c0, int cols) {
+        if (!kMajor) {
+            convert(w, (long) c0 * k * 2, into, 0, (long) cols * k);
+            return;
+        }
+        for (long row = 0; row < k; row++) convert(w, 2 * (row * n + c0), into, 4 * row * cols, cols);
+    }
+
+    private void convert(MemorySegment src, long from, MemorySegment dst, long to, long count) {
+        if (wType == DType.BF16) Convert.bf16ToF32(src, from, dst, to, count);
+        else Convert.f16ToF32(src, from, dst, to, count);
     }
 }

@@ -23,6 +23,8 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  *       weight paths on AVX2 are several times slower than its f32 one, while our kernel reads half the bytes.
  *   <li>BF16/F16, larger M → the same blocks, each widened to F32 scratch right before its oneDNN call:
  *       compute-bound, so the widening is a small fraction of the time.
+ *   <li>Weights may also be a transposed view of a contiguous {@code [K, N]} (DBRX's w2, used untransposed):
+ *       the same blocks with K-major strides; 16-bit ones are widened block by block at every M.
  * </ul>
  *
  * <p>Thread safety: any number of threads may call at once with different outputs. Per-thread state (GEMV
@@ -92,7 +94,7 @@ public final class CpuBackend implements Backend {
     /** The oneDNN implementation that serves an F32 matmul of this shape, e.g. {@code brg_matmul:avx2}. */
     public String matmulImplementation(int m, long n, long k) {
         int cols = BlockedMatmul.blockColumns(n, k);
-        return primitives.get(m, cols, k, k, n, dnnl_h.dnnl_f32()).implementation();
+        return primitives.get(m, cols, k, k, n, dnnl_h.dnnl_f32(), 1, k).implementation();
     }
 
     /** oneDNN primitives created so far (one per distinct shape and M bucket). */
@@ -106,7 +108,8 @@ public final class CpuBackend implements Backend {
         int n = (int) w.dim(0);
         int k = (int) w.dim(1);
         if (m == 0 || n == 0) return;
-        if (w.dtype() != DType.F32 && m <= GEMV_MAX_ROWS) {
+        boolean kMajor = MatmulShape.isKMajor(w);
+        if (w.dtype() != DType.F32 && m <= GEMV_MAX_ROWS && !kMajor) {
             gemv(x, w, y);
             return;
         }
@@ -114,7 +117,7 @@ public final class CpuBackend implements Backend {
         long yAddress = DataHandles.address(y.segment(), 0, 4 * ((m - 1) * y.stride(0) + n));
         DataHandles.address(w.segment(), 0, w.byteSize());
         BlockedMatmul task = state().blocked;
-        int blocks = task.set(xAddress, m, x.stride(0), w.dtype(), w.segment(), n, k, yAddress, y.stride(0));
+        int blocks = task.set(xAddress, m, x.stride(0), w.dtype(), w.segment(), kMajor, n, k, yAddress, y.stride(0));
         try {
             if (sharedWithPool(x, w, y)) pool.run(task, blocks);
             else for (int b = 0; b < blocks; b++) task.run(b);

@@ -25,24 +25,26 @@ final class MatmulPrimitives implements AutoCloseable {
         return rows == 1 ? 1 : OneDnnMatmul.RUNTIME_M;
     }
 
-    OneDnnMatmul get(int rows, long n, long k, long ldSrc, long ldDst, int weightType) {
+    OneDnnMatmul get(int rows, long n, long k, long ldSrc, long ldDst, int weightType, long wStrideK, long wStrideN) {
         int m = bucket(rows);
         for (OneDnnMatmul e : entries) {
-            if (e.m == m && e.n == n && e.k == k && e.ldSrc == ldSrc && e.ldDst == ldDst && e.weightType == weightType) {
+            if (e.m == m && e.n == n && e.k == k && e.ldSrc == ldSrc && e.ldDst == ldDst && e.weightType == weightType
+                    && e.wStrideK == wStrideK && e.wStrideN == wStrideN) {
                 return e;
             }
         }
-        return create(m, n, k, ldSrc, ldDst, weightType);
+        return create(m, n, k, ldSrc, ldDst, weightType, wStrideK, wStrideN);
     }
 
-    private synchronized OneDnnMatmul create(int m, long n, long k, long ldSrc, long ldDst, int weightType) {
+    private synchronized OneDnnMatmul create(int m, long n, long k, long ldSrc, long ldDst, int weightType, long wStrideK, long wStrideN) {
         if (closed) throw new IllegalStateException("the backend is closed");
         for (OneDnnMatmul e : entries) {
-            if (e.m == m && e.n == n && e.k == k && e.ldSrc == ldSrc && e.ldDst == ldDst && e.weightType == weightType) {
+            if (e.m == m && e.n == n && e.k == k && e.ldSrc == ldSrc && e.ldDst == ldDst && e.weightType == weightType
+                    && e.wStrideK == wStrideK && e.wStrideN == wStrideN) {
                 return e;
             }
         }
-        OneDnnMatmul created = new OneDnnMatmul(dnnl, m, n, k, ldSrc, ldDst, weightType);
+        OneDnnMatmul created = new OneDnnMatmul(dnnl, m, n, k, ldSrc, ldDst, weightType, wStrideK, wStrideN);
         OneDnnMatmul[] grown = Arrays.copyOf(entries, entries.length + 1);
         grown[entries.length] = created;
         entries = grown;

@@ -7,13 +7,20 @@ import io.moe4j.engine.tensor.Tensor;
 final class MatmulShape {
     private MatmulShape() {}
 
+    /** Whether w {@code [N, K]} is the transpose of a contiguous {@code [K, N]} (strides (1, N)), e.g. DBRX's w2. */
+    static boolean isKMajor(Tensor w) {
+        return w.rank() == 2 && w.dim(0) > 1 && w.stride(0) == 1 && w.stride(1) == w.dim(0);
+    }
+
     static void check(Tensor x, Tensor w, Tensor y) {
         if (x.rank() != 2) throw new IllegalArgumentException("matmul x must be [M, K], got " + x);
         if (w.rank() != 2) throw new IllegalArgumentException("matmul w must be [N, K], got " + w);
         if (y.rank() != 2) throw new IllegalArgumentException("matmul y must be [M, N], got " + y);
         x.requireDType(DType.F32, "matmul x");
         y.requireDType(DType.F32, "matmul y");
-        w.requireContiguous("matmul w");
+        if (!w.isContiguous() && !isKMajor(w)) {
+            throw new IllegalArgumentException("matmul w must be [N, K] contiguous or a transposed view of a contiguous [K, N], got " + w);
+        }
         long m = x.dim(0), k = x.dim(1), n = w.dim(0);
         if (w.dim(1) != k) throw new IllegalArgumentException("matmul w " + w + " does not match x " + x + " (K)");
         if (y.dim(0) != m || y.dim(1) != n) {

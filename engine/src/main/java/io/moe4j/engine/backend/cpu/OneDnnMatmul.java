@@ -13,7 +13,7 @@ import static io.moe4j.engine.backend.cpu.OneDnn.check;
 
 /**
  * One oneDNN matmul primitive, {@code dst[M, N] = src[M, K] · W[K, N]}, where W's memory is the Hugging Face
- * {@code [N, K]} row-major layout (oneDNN tag {@code ba}). Rows of src and dst may be strided ({@code ldSrc},
+ * {@code [N, K]} row-major layout (oneDNN tag {@code ba}) or K-major {@code [K, N]} (DBRX's untransposed w2). Rows of src and dst may be strided ({@code ldSrc},
  * {@code ldDst} in elements), which lets a caller write a block of output columns into a wider matrix.
  *
  * <p>{@code m} is either a fixed row count or {@link #RUNTIME_M}: then one primitive serves every M, and the
@@ -31,6 +31,8 @@ final class OneDnnMatmul implements AutoCloseable {
     final long ldSrc;
     final long ldDst;
     final int weightType;
+    final long wStrideK;
+    final long wStrideN;
 
     private final OneDnn dnnl;
     private final Arena arena = Arena.ofShared();
@@ -43,7 +45,12 @@ final class OneDnnMatmul implements AutoCloseable {
     private final Queue<Execution> allExecutions = new ConcurrentLinkedQueue<>();
     private volatile boolean closed;
 
-    OneDnnMatmul(OneDnn dnnl, int m, long n, long k, long ldSrc, long ldDst, int weightType) {
+    /**
+     * @param wStrideK distance in elements between W[k, n] and W[k + 1, n]: 1 for the Hugging Face {@code [N, K]}
+     *                 layout, the row length for a {@code [K, N]} (K-major) layout
+     * @param wStrideN distance between W[k, n] and W[k, n + 1]: K for {@code [N, K]}, 1 for K-major
+     */
+    OneDnnMatmul(OneDnn dnnl, int m, long n, long k, long ldSrc, long ldDst, int weightType, long wStrideK, long wStrideN) {
         this.dnnl = dnnl;
         this.m = m;
         this.n = n;
@@ -51,10 +58,12 @@ final class OneDnnMatmul implements AutoCloseable {
         this.ldSrc = ldSrc;
         this.ldDst = ldDst;
         this.weightType = weightType;
+        this.wStrideK = wStrideK;
+        this.wStrideN = wStrideN;
         long rows = m == RUNTIME_M ? dnnl_h.DNNL_RUNTIME_DIM_VAL() : m;
         MemorySegment srcMd = describe(rows, k, ldSrc, 1, dnnl_h.dnnl_f32());
         MemorySegment dstMd = describe(rows, n, ldDst, 1, dnnl_h.dnnl_f32());
-        this.weightsMd = describe(k, n, 1, k, weightType);
+        this.weightsMd = describe(k, n, wStrideK, wStrideN, weightType);
         MemorySegment attr = null;
         MemorySegment pd = null;
         try (Arena call = Arena.ofConfined()) {
@@ -117,7 +126,7 @@ final class OneDnnMatmul implements AutoCloseable {
     @Override
     public String toString() {
         return "matmul M=" + (m == RUNTIME_M ? "runtime" : m) + " N=" + n + " K=" + k + " ldSrc=" + ldSrc
-                + " ldDst=" + ldDst + " weights=" + weightType;
+                + " ldDst=" + ldDst + " weights=" + weightType + " strides=(" + wStrideK + ", " + wStrideN + ")";
     }
 
     private MemorySegment describe(long d0, long d1, long s0, long s1, int dataType) {

@@ -146,6 +146,9 @@ public final class Gemv {
         return s.acc;
     }
 
+    /** x rows per tile in the M > 1 kernels. */
+    static final int TILE = 4;
+
     /** Packs x for the kernels ({@link #packX}), the first {@code K - K mod 8} elements of each row. */
     static float[] pack(float[] xp, MemorySegment x, long xOff, int m, long xStride, int k) {
         return packX(xp, x, xOff, m, xStride, k & ~7);
@@ -153,7 +156,7 @@ public final class Gemv {
 
     /**
      * Copies the first {@code kv} elements (a multiple of 8) of the {@code m} rows of x into {@code xp} (or a larger
-     * new array) in the order the kernels read them: the rows in tiles of up to 4, tile {@code [i0, i0 + mt)} at
+     * new array) in the order the kernels read them: the rows in tiles of up to {@link #TILE}, tile {@code [i0, i0 + mt)} at
      * {@code i0 * kv}; in a tile, each group of 8 elements of K takes {@code mt * 8} floats, row after row, so that
      * the group at element {@code j} of row {@code i} starts at {@code i0 * kv + j * mt + (i - i0) * 8}, and a
      * kernel reaches all its rows from one index.
@@ -162,7 +165,7 @@ public final class Gemv {
         int size = Math.multiplyExact(m, kv);
         if (xp.length < size) xp = new float[size];
         for (int i = 0; i < m; i++) {
-            int i0 = i & ~3, mt = Math.min(4, m - i0);
+            int i0 = i - i % TILE, mt = Math.min(TILE, m - i0);
             long xo = xOff + i * xStride;
             for (int j = 0, p = i0 * kv + (i - i0) * 8; j < kv; j += 8, p += mt * 8) {
                 FloatVector.fromMemorySegment(F, x, xo + j * 4L, LE).intoArray(xp, p);

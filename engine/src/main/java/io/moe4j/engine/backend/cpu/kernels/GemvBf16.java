@@ -5,6 +5,7 @@ import static io.moe4j.engine.backend.cpu.kernels.Gemv.H1;
 import static io.moe4j.engine.backend.cpu.kernels.Gemv.H2;
 import static io.moe4j.engine.backend.cpu.kernels.Gemv.H4;
 import static io.moe4j.engine.backend.cpu.kernels.Gemv.LE;
+import static io.moe4j.engine.backend.cpu.kernels.Gemv.TILE;
 import static io.moe4j.engine.backend.cpu.kernels.Gemv.X;
 import static jdk.incubator.vector.VectorOperators.LSHL;
 import static jdk.incubator.vector.VectorOperators.S2I;
@@ -18,13 +19,14 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * GEMV kernels for BF16 weights; see {@link Gemv} for the contract. The weights are read directly and widened in
- * registers: 8 bf16 are loaded as shorts, widened to ints (S2I, {@code vpmovsxwd}) and shifted left by 16, which
- * is exactly their float32 value (the sign-extension bits are shifted out).
+ * registers: 8 bf16 are loaded as shorts, widened to ints ({@code S2I}, {@code vpmovsxwd}) and shifted left by
+ * 16, which is exactly their float32 value (the sign-extension bits are shifted out).
  *
- * <p>{@code GemvBf16}, {@code GemvF16} and {@code GemvF32} have the same structure and differ in how weights are
- * loaded. That load is written out in each kernel rather than called: C2 stops inlining ordinary methods into a
- * large method (NodeCountInliningCutoff), and a vector passed to or returned from a call that is not inlined is
- * boxed, a heap allocation per load. For the same reason no vector is passed to a helper method here.
+ * <p>{@code GemvBf16}, {@code GemvF16} and {@code GemvF32} have the same kernels and differ only in how 8 weights
+ * are loaded as floats. That load is written out in each kernel rather than called: C2 stops inlining ordinary
+ * methods into a large method (NodeCountInliningCutoff), and a vector passed to or returned from a call that is
+ * not inlined is boxed, a heap allocation per load (which made a first version 5x slower). For the same reason
+ * no vector is passed to any helper method here. Keep the three files in sync.
  */
 final class GemvBf16 {
     private GemvBf16() {}
@@ -36,35 +38,42 @@ final class GemvBf16 {
     private static final ValueLayout.OfShort W = ValueLayout.JAVA_SHORT_UNALIGNED;
 
     /**
-     * Rows {@code [nStart, nEnd)} of {@code y}; arguments already checked by {@link Gemv}, offsets and strides in
-     * bytes, {@code xp} = x packed by {@link Gemv#packX} with groups of 8.
+     * Rows {@code [nStart, nEnd)} of {@code y}: arguments already checked by {@link Gemv}, offsets and strides in
+     * bytes, {@code xp} = x as packed by {@link Gemv#packX}.
      *
-     * <p>M = 1: weight rows 4 at a time ({@code k1x4}): 4 independent chains, and each x load serves 4 rows.
+     * <p>M = 1: {@code k1x4} takes 4 weight rows at a time, giving 4 independent FMA chains that share each x load.
+     * The 4 rows are a quarter of the range apart, so the 4 read streams are far apart in memory: with adjacent
+     * rows (8 KB apart for K = 4096 in BF16) they slowed each other down, costing some 15% of the bandwidth.
      *
-     * <p>M &gt; 1: each weight vector is converted once and used for up to 8 x rows ({@code kbMx1}, one accumulator
-     * register per x row), two weight rows at a time when there are at most 4 x rows ({@code kbMx2}), so that at
-     * least 4 chains are in flight. To keep those x loads in L1, K is cut into blocks of about 16 KB of x; a group
-     * of {@value #GROUP} weight rows goes through one block at a time, the accumulators waiting in a small
-     * per-thread array between blocks. Storing and reloading them is exact, so every output is still the same
-     * chain as in the M = 1 kernels: results depend neither on M, nor on how the rows are split into chunks.
+     * <p>M &gt; 1: weight rows in groups of {@value #GROUP} (again a quarter of the range apart); x rows in tiles of
+     * up to {@value Gemv#TILE}, each weight vector being converted once per tile and used for all its rows, two
+     * weight rows at a time ({@code kbMx2}, 2M independent chains). To keep the tile's x in L1, K is cut into
+     * blocks of about 16 KB of x: the group goes through one block at a time, its accumulators waiting in a small
+     * per-thread array between blocks.
+     *
+     * <p>Every output is computed by the same sequence of operations whichever kernel handles it: one 8-lane FMA
+     * chain over the first {@code K - K mod 8} elements in order (storing and reloading the accumulators between
+     * blocks is exact), a fixed tree sum of the 8 lanes, then the scalar tail. So results depend neither on how
+     * the rows are split into chunks (or threads) nor on M.
      */
     static void rows(MemorySegment x, long xOff, int m, long xStride, float[] xp, MemorySegment w, long wOff, int k,
                      MemorySegment y, long yOff, long yStride, int nStart, int nEnd) {
         long wRow = k * ES;
-        int kv = k & -8;
+        int kv = k & ~7;
+        int q = (nEnd - nStart) / GROUP, rest = nStart + q * GROUP;
         if (m == 1) {
-            int q = (nEnd - nStart) >> 2;
             for (int n = nStart; n < nStart + q; n++) {
                 k1x4(xp, x, xOff, w, wOff + n * wRow, q * wRow, k, kv, y, yOff + n * 4L, q * 4L);
             }
-            for (int n = nStart + 4 * q; n < nEnd; n++) k1x1(xp, x, xOff, w, wOff + n * wRow, 0, k, kv, y, yOff + n * 4L, 0);
+            for (int n = rest; n < nEnd; n++) k1x1(xp, x, xOff, w, wOff + n * wRow, k, kv, y, yOff + n * 4L);
             return;
         }
-        int q = (nEnd - nStart) / GROUP;
         for (int t = 0; t < q; t++) group(x, xOff, m, xStride, xp, w, wOff, k, kv, y, yOff, yStride, nStart + t, q, GROUP);
-        int rest = nEnd - nStart - q * GROUP;
-        if (rest > 0) group(x, xOff, m, xStride, xp, w, wOff, k, kv, y, yOff, yStride, nStart + q * GROUP, 1, rest);
+        if (rest < nEnd) group(x, xOff, m, xStride, xp, w, wOff, k, kv, y, yOff, yStride, rest, 1, nEnd - rest);
     }
+
+    /** Weight rows per group. */
+    private static final int GROUP = 4;
 
     /** M &gt; 1: the {@code g} weight rows {@code n0 + r * step}, {@code r < g}. */
     private static void group(MemorySegment x, long xOff, int m, long xStride, float[] xp, MemorySegment w, long wOff,
@@ -75,8 +84,8 @@ final class GemvBf16 {
         java.util.Arrays.fill(acc, 0, g * m * 8, 0f);
         for (int kb = 0; kb < kv; kb += kBlock) {
             int kbEnd = Math.min(kb + kBlock, kv);
-            for (int i = 0; i < m; i += 4) {
-                int mt = Math.min(4, m - i), p = i * kv + kb * mt;
+            for (int i = 0; i < m; i += TILE) {
+                int mt = Math.min(TILE, m - i), p = i * kv + kb * mt;
                 for (int r = 0; r < g; ) {
                     long wo = wOff + (n0 + (long) r * step) * wRow;
                     int ao = (r * m + i) * 8;
@@ -111,9 +120,6 @@ final class GemvBf16 {
         }
     }
 
-    /** Weight rows per group in the M &gt; 1 path. */
-    private static final int GROUP = 4;
-
     /** Scalar tail of one dot product: elements {@code [k0, k)} added to {@code s}, the sum of the vector part. */
     private static float tail(MemorySegment x, long xo, MemorySegment w, long wo, int k0, int k, float s) {
         for (int j = k0; j < k; j++) s = Math.fma(x.get(X, xo + j * 4L), weight(w, wo + j * ES), s);
@@ -125,7 +131,7 @@ final class GemvBf16 {
         return Float.intBitsToFloat(w.get(W, off) << 16);
     }
 
-    /** M = 1: four consecutive weight rows, whole K. */
+    /** M = 1, the four weight rows at {@code w0 + r * wStep} (outputs at {@code yo + r * yStep}), whole K. */
     private static void k1x4(float[] xp, MemorySegment x, long xo, MemorySegment w, long w0, long wStep, int k,
                              int kv, MemorySegment y, long yo, long yStep) {
         long w1 = w0 + wStep, w2 = w1 + wStep, w3 = w2 + wStep;
@@ -140,11 +146,11 @@ final class GemvBf16 {
                     .lanewise(LSHL, 16).reinterpretAsFloats();
             FloatVector e3 = ((IntVector) ShortVector.fromMemorySegment(S, w, w3 + o, LE).convertShape(S2I, I, 0))
                     .lanewise(LSHL, 16).reinterpretAsFloats();
-            FloatVector pe = FloatVector.fromArray(F, xp, j);
-            a0 = e0.fma(pe, a0);
-            a1 = e1.fma(pe, a1);
-            a2 = e2.fma(pe, a2);
-            a3 = e3.fma(pe, a3);
+            FloatVector p = FloatVector.fromArray(F, xp, j);
+            a0 = e0.fma(p, a0);
+            a1 = e1.fma(p, a1);
+            a2 = e2.fma(p, a2);
+            a3 = e3.fma(p, a3);
         }
         a0 = a0.add(a0.rearrange(H4));
         a0 = a0.add(a0.rearrange(H2));
@@ -160,16 +166,16 @@ final class GemvBf16 {
         y.set(X, yo + 3 * yStep, tail(x, xo, w, w3, kv, k, a3.add(a3.rearrange(H1)).lane(0)));
     }
 
-    /** M = 1: one weight row, whole K. */
-    private static void k1x1(float[] xp, MemorySegment x, long xo, MemorySegment w, long w0, long wStep, int k,
-                             int kv, MemorySegment y, long yo, long yStep) {
+    /** M = 1, one weight row, whole K. */
+    private static void k1x1(float[] xp, MemorySegment x, long xo, MemorySegment w, long w0, int k, int kv,
+                             MemorySegment y, long yo) {
         FloatVector a0 = FloatVector.zero(F);
         for (int j = 0; j < kv; j += 8) {
             long o = j * ES;
             FloatVector e0 = ((IntVector) ShortVector.fromMemorySegment(S, w, w0 + o, LE).convertShape(S2I, I, 0))
                     .lanewise(LSHL, 16).reinterpretAsFloats();
-            FloatVector pe = FloatVector.fromArray(F, xp, j);
-            a0 = e0.fma(pe, a0);
+            FloatVector p = FloatVector.fromArray(F, xp, j);
+            a0 = e0.fma(p, a0);
         }
         a0 = a0.add(a0.rearrange(H4));
         a0 = a0.add(a0.rearrange(H2));
@@ -177,8 +183,8 @@ final class GemvBf16 {
     }
 
     /**
-     * M &gt; 1: 1 x row (packed tile at {@code xp[p..]}), two consecutive weight rows, elements
-     * {@code [k0, k1)}: continues the accumulators at {@code acc[ao..]} (weight row r, x row i at
+     * M &gt; 1: 1 x row (a tile packed at {@code xp[p..]}) times the two weight rows at {@code w0} and {@code w0 + wStep}, elements
+     * {@code [k0, k1)}, continuing the accumulators at {@code acc[ao..]} (weight row r, x row i at
      * {@code ao + (r * am + i) * 8}).
      */
     private static void kb1x2(float[] xp, int p, MemorySegment w, long w0, long wStep, int k0, int k1,
@@ -194,17 +200,17 @@ final class GemvBf16 {
                     .lanewise(LSHL, 16).reinterpretAsFloats();
             FloatVector e1 = ((IntVector) ShortVector.fromMemorySegment(S, w, w1 + j * ES, LE).convertShape(S2I, I, 0))
                     .lanewise(LSHL, 16).reinterpretAsFloats();
-            FloatVector pe0 = FloatVector.fromArray(F, xp, q);
-            a00 = e0.fma(pe0, a00);
-            a10 = e1.fma(pe0, a10);
+            FloatVector p0 = FloatVector.fromArray(F, xp, q);
+            a00 = e0.fma(p0, a00);
+            a10 = e1.fma(p0, a10);
         }
         a00.intoArray(acc, ao);
         a10.intoArray(acc, ao1);
     }
 
     /**
-     * M &gt; 1: 2 x rows (packed tile at {@code xp[p..]}), two consecutive weight rows, elements
-     * {@code [k0, k1)}: continues the accumulators at {@code acc[ao..]} (weight row r, x row i at
+     * M &gt; 1: 2 x rows (a tile packed at {@code xp[p..]}) times the two weight rows at {@code w0} and {@code w0 + wStep}, elements
+     * {@code [k0, k1)}, continuing the accumulators at {@code acc[ao..]} (weight row r, x row i at
      * {@code ao + (r * am + i) * 8}).
      */
     private static void kb2x2(float[] xp, int p, MemorySegment w, long w0, long wStep, int k0, int k1,
@@ -222,12 +228,12 @@ final class GemvBf16 {
                     .lanewise(LSHL, 16).reinterpretAsFloats();
             FloatVector e1 = ((IntVector) ShortVector.fromMemorySegment(S, w, w1 + j * ES, LE).convertShape(S2I, I, 0))
                     .lanewise(LSHL, 16).reinterpretAsFloats();
-            FloatVector pe0 = FloatVector.fromArray(F, xp, q);
-            a00 = e0.fma(pe0, a00);
-            a10 = e1.fma(pe0, a10);
-            FloatVector pe1 = FloatVector.fromArray(F, xp, q + 8);
-            a01 = e0.fma(pe1, a01);
-            a11 = e1.fma(pe1, a11);
+            FloatVector p0 = FloatVector.fromArray(F, xp, q);
+            a00 = e0.fma(p0, a00);
+            a10 = e1.fma(p0, a10);
+            FloatVector p1 = FloatVector.fromArray(F, xp, q + 8);
+            a01 = e0.fma(p1, a01);
+            a11 = e1.fma(p1, a11);
         }
         a00.intoArray(acc, ao);
         a01.intoArray(acc, ao + 8);
@@ -236,8 +242,8 @@ final class GemvBf16 {
     }
 
     /**
-     * M &gt; 1: 3 x rows (packed tile at {@code xp[p..]}), two consecutive weight rows, elements
-     * {@code [k0, k1)}: continues the accumulators at {@code acc[ao..]} (weight row r, x row i at
+     * M &gt; 1: 3 x rows (a tile packed at {@code xp[p..]}) times the two weight rows at {@code w0} and {@code w0 + wStep}, elements
+     * {@code [k0, k1)}, continuing the accumulators at {@code acc[ao..]} (weight row r, x row i at
      * {@code ao + (r * am + i) * 8}).
      */
     private static void kb3x2(float[] xp, int p, MemorySegment w, long w0, long wStep, int k0, int k1,
@@ -257,15 +263,15 @@ final class GemvBf16 {
                     .lanewise(LSHL, 16).reinterpretAsFloats();
             FloatVector e1 = ((IntVector) ShortVector.fromMemorySegment(S, w, w1 + j * ES, LE).convertShape(S2I, I, 0))
                     .lanewise(LSHL, 16).reinterpretAsFloats();
-            FloatVector pe0 = FloatVector.fromArray(F, xp, q);
-            a00 = e0.fma(pe0, a00);
-            a10 = e1.fma(pe0, a10);
-            FloatVector pe1 = FloatVector.fromArray(F, xp, q + 8);
-            a01 = e0.fma(pe1, a01);
-            a11 = e1.fma(pe1, a11);
-            FloatVector pe2 = FloatVector.fromArray(F, xp, q + 16);
-            a02 = e0.fma(pe2, a02);
-            a12 = e1.fma(pe2, a12);
+            FloatVector p0 = FloatVector.fromArray(F, xp, q);
+            a00 = e0.fma(p0, a00);
+            a10 = e1.fma(p0, a10);
+            FloatVector p1 = FloatVector.fromArray(F, xp, q + 8);
+            a01 = e0.fma(p1, a01);
+            a11 = e1.fma(p1, a11);
+            FloatVector p2 = FloatVector.fromArray(F, xp, q + 16);
+            a02 = e0.fma(p2, a02);
+            a12 = e1.fma(p2, a12);
         }
         a00.intoArray(acc, ao);
         a01.intoArray(acc, ao + 8);
@@ -276,8 +282,8 @@ final class GemvBf16 {
     }
 
     /**
-     * M &gt; 1: 4 x rows (packed tile at {@code xp[p..]}), two consecutive weight rows, elements
-     * {@code [k0, k1)}: continues the accumulators at {@code acc[ao..]} (weight row r, x row i at
+     * M &gt; 1: 4 x rows (a tile packed at {@code xp[p..]}) times the two weight rows at {@code w0} and {@code w0 + wStep}, elements
+     * {@code [k0, k1)}, continuing the accumulators at {@code acc[ao..]} (weight row r, x row i at
      * {@code ao + (r * am + i) * 8}).
      */
     private static void kb4x2(float[] xp, int p, MemorySegment w, long w0, long wStep, int k0, int k1,
@@ -299,18 +305,18 @@ final class GemvBf16 {
                     .lanewise(LSHL, 16).reinterpretAsFloats();
             FloatVector e1 = ((IntVector) ShortVector.fromMemorySegment(S, w, w1 + j * ES, LE).convertShape(S2I, I, 0))
                     .lanewise(LSHL, 16).reinterpretAsFloats();
-            FloatVector pe0 = FloatVector.fromArray(F, xp, q);
-            a00 = e0.fma(pe0, a00);
-            a10 = e1.fma(pe0, a10);
-            FloatVector pe1 = FloatVector.fromArray(F, xp, q + 8);
-            a01 = e0.fma(pe1, a01);
-            a11 = e1.fma(pe1, a11);
-            FloatVector pe2 = FloatVector.fromArray(F, xp, q + 16);
-            a02 = e0.fma(pe2, a02);
-            a12 = e1.fma(pe2, a12);
-            FloatVector pe3 = FloatVector.fromArray(F, xp, q + 24);
-            a03 = e0.fma(pe3, a03);
-            a13 = e1.fma(pe3, a13);
+            FloatVector p0 = FloatVector.fromArray(F, xp, q);
+            a00 = e0.fma(p0, a00);
+            a10 = e1.fma(p0, a10);
+            FloatVector p1 = FloatVector.fromArray(F, xp, q + 8);
+            a01 = e0.fma(p1, a01);
+            a11 = e1.fma(p1, a11);
+            FloatVector p2 = FloatVector.fromArray(F, xp, q + 16);
+            a02 = e0.fma(p2, a02);
+            a12 = e1.fma(p2, a12);
+            FloatVector p3 = FloatVector.fromArray(F, xp, q + 24);
+            a03 = e0.fma(p3, a03);
+            a13 = e1.fma(p3, a13);
         }
         a00.intoArray(acc, ao);
         a01.intoArray(acc, ao + 8);
@@ -323,8 +329,8 @@ final class GemvBf16 {
     }
 
     /**
-     * M &gt; 1: 1 x row (packed tile at {@code xp[p..]}), one weight row, elements
-     * {@code [k0, k1)}: continues the accumulators at {@code acc[ao..]} (weight row r, x row i at
+     * M &gt; 1: 1 x row (a tile packed at {@code xp[p..]}) times the weight row at {@code w0}, elements
+     * {@code [k0, k1)}, continuing the accumulators at {@code acc[ao..]} (weight row r, x row i at
      * {@code ao + (r * am + i) * 8}).
      */
     private static void kb1x1(float[] xp, int p, MemorySegment w, long w0, long wStep, int k0, int k1,
@@ -335,15 +341,15 @@ final class GemvBf16 {
             int q = pb + j * 1;
             FloatVector e0 = ((IntVector) ShortVector.fromMemorySegment(S, w, w0 + j * ES, LE).convertShape(S2I, I, 0))
                     .lanewise(LSHL, 16).reinterpretAsFloats();
-            FloatVector pe0 = FloatVector.fromArray(F, xp, q);
-            a00 = e0.fma(pe0, a00);
+            FloatVector p0 = FloatVector.fromArray(F, xp, q);
+            a00 = e0.fma(p0, a00);
         }
         a00.intoArray(acc, ao);
     }
 
     /**
-     * M &gt; 1: 2 x rows (packed tile at {@code xp[p..]}), one weight row, elements
-     * {@code [k0, k1)}: continues the accumulators at {@code acc[ao..]} (weight row r, x row i at
+     * M &gt; 1: 2 x rows (a tile packed at {@code xp[p..]}) times the weight row at {@code w0}, elements
+     * {@code [k0, k1)}, continuing the accumulators at {@code acc[ao..]} (weight row r, x row i at
      * {@code ao + (r * am + i) * 8}).
      */
     private static void kb2x1(float[] xp, int p, MemorySegment w, long w0, long wStep, int k0, int k1,
@@ -355,18 +361,18 @@ final class GemvBf16 {
             int q = pb + j * 2;
             FloatVector e0 = ((IntVector) ShortVector.fromMemorySegment(S, w, w0 + j * ES, LE).convertShape(S2I, I, 0))
                     .lanewise(LSHL, 16).reinterpretAsFloats();
-            FloatVector pe0 = FloatVector.fromArray(F, xp, q);
-            a00 = e0.fma(pe0, a00);
-            FloatVector pe1 = FloatVector.fromArray(F, xp, q + 8);
-            a01 = e0.fma(pe1, a01);
+            FloatVector p0 = FloatVector.fromArray(F, xp, q);
+            a00 = e0.fma(p0, a00);
+            FloatVector p1 = FloatVector.fromArray(F, xp, q + 8);
+            a01 = e0.fma(p1, a01);
         }
         a00.intoArray(acc, ao);
         a01.intoArray(acc, ao + 8);
     }
 
     /**
-     * M &gt; 1: 3 x rows (packed tile at {@code xp[p..]}), one weight row, elements
-     * {@code [k0, k1)}: continues the accumulators at {@code acc[ao..]} (weight row r, x row i at
+     * M &gt; 1: 3 x rows (a tile packed at {@code xp[p..]}) times the weight row at {@code w0}, elements
+     * {@code [k0, k1)}, continuing the accumulators at {@code acc[ao..]} (weight row r, x row i at
      * {@code ao + (r * am + i) * 8}).
      */
     private static void kb3x1(float[] xp, int p, MemorySegment w, long w0, long wStep, int k0, int k1,
@@ -379,12 +385,12 @@ final class GemvBf16 {
             int q = pb + j * 3;
             FloatVector e0 = ((IntVector) ShortVector.fromMemorySegment(S, w, w0 + j * ES, LE).convertShape(S2I, I, 0))
                     .lanewise(LSHL, 16).reinterpretAsFloats();
-            FloatVector pe0 = FloatVector.fromArray(F, xp, q);
-            a00 = e0.fma(pe0, a00);
-            FloatVector pe1 = FloatVector.fromArray(F, xp, q + 8);
-            a01 = e0.fma(pe1, a01);
-            FloatVector pe2 = FloatVector.fromArray(F, xp, q + 16);
-            a02 = e0.fma(pe2, a02);
+            FloatVector p0 = FloatVector.fromArray(F, xp, q);
+            a00 = e0.fma(p0, a00);
+            FloatVector p1 = FloatVector.fromArray(F, xp, q + 8);
+            a01 = e0.fma(p1, a01);
+            FloatVector p2 = FloatVector.fromArray(F, xp, q + 16);
+            a02 = e0.fma(p2, a02);
         }
         a00.intoArray(acc, ao);
         a01.intoArray(acc, ao + 8);
@@ -392,8 +398,8 @@ final class GemvBf16 {
     }
 
     /**
-     * M &gt; 1: 4 x rows (packed tile at {@code xp[p..]}), one weight row, elements
-     * {@code [k0, k1)}: continues the accumulators at {@code acc[ao..]} (weight row r, x row i at
+     * M &gt; 1: 4 x rows (a tile packed at {@code xp[p..]}) times the weight row at {@code w0}, elements
+     * {@code [k0, k1)}, continuing the accumulators at {@code acc[ao..]} (weight row r, x row i at
      * {@code ao + (r * am + i) * 8}).
      */
     private static void kb4x1(float[] xp, int p, MemorySegment w, long w0, long wStep, int k0, int k1,
@@ -407,14 +413,14 @@ final class GemvBf16 {
             int q = pb + j * 4;
             FloatVector e0 = ((IntVector) ShortVector.fromMemorySegment(S, w, w0 + j * ES, LE).convertShape(S2I, I, 0))
                     .lanewise(LSHL, 16).reinterpretAsFloats();
-            FloatVector pe0 = FloatVector.fromArray(F, xp, q);
-            a00 = e0.fma(pe0, a00);
-            FloatVector pe1 = FloatVector.fromArray(F, xp, q + 8);
-            a01 = e0.fma(pe1, a01);
-            FloatVector pe2 = FloatVector.fromArray(F, xp, q + 16);
-            a02 = e0.fma(pe2, a02);
-            FloatVector pe3 = FloatVector.fromArray(F, xp, q + 24);
-            a03 = e0.fma(pe3, a03);
+            FloatVector p0 = FloatVector.fromArray(F, xp, q);
+            a00 = e0.fma(p0, a00);
+            FloatVector p1 = FloatVector.fromArray(F, xp, q + 8);
+            a01 = e0.fma(p1, a01);
+            FloatVector p2 = FloatVector.fromArray(F, xp, q + 16);
+            a02 = e0.fma(p2, a02);
+            FloatVector p3 = FloatVector.fromArray(F, xp, q + 24);
+            a03 = e0.fma(p3, a03);
         }
         a00.intoArray(acc, ao);
         a01.intoArray(acc, ao + 8);

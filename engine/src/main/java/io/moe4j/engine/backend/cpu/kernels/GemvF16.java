@@ -5,6 +5,7 @@ import static io.moe4j.engine.backend.cpu.kernels.Gemv.H1;
 import static io.moe4j.engine.backend.cpu.kernels.Gemv.H2;
 import static io.moe4j.engine.backend.cpu.kernels.Gemv.H4;
 import static io.moe4j.engine.backend.cpu.kernels.Gemv.LE;
+import static io.moe4j.engine.backend.cpu.kernels.Gemv.TILE;
 import static io.moe4j.engine.backend.cpu.kernels.Gemv.X;
 import static jdk.incubator.vector.VectorOperators.GE;
 import static jdk.incubator.vector.VectorOperators.LSHL;
@@ -20,18 +21,19 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * GEMV kernels for F16 (IEEE binary16) weights; see {@link Gemv} for the contract. The JDK 25 Vector API has no
  * half-float lane conversion, so 8 halves are widened exactly with integer operations: a half sign-extended to an
- * int (S2I) and shifted left by 13 has its exponent and mantissa in float32 position and copies of its sign in
- * bits 28-31. Masking bits 28-30 off gives a float that, multiplied by 2^112, is exactly the half: the product
- * rebiases the exponent, and also turns f16 subnormals (float32 subnormals at that point) into the right normal
- * floats. Only infinities and NaNs (exponent 31) come out wrong, as finite values of magnitude at least 2^16,
- * which no finite half reaches; those lanes take the shifted bits with {@code 0x7f800000} set instead: float32
- * exponent 255, same sign and mantissa. That is 8 vector operations per 8 weights (bf16: 2), so at M = 1 this
- * kernel is compute-bound on a machine with few cores.
+ * int ({@code S2I}) and shifted left by 13 has its exponent and mantissa in float32 position and copies of its
+ * sign in bits 28-31. Masking bits 28-30 off gives a float that, multiplied by 2^112, is exactly the half: the
+ * product rebiases the exponent, and also turns f16 subnormals (float32 subnormals at that point) into the right
+ * normal floats. Only infinities and NaNs (exponent 31) come out wrong, as finite values of magnitude at least
+ * 2^16, which no finite half reaches; those lanes take the shifted bits with {@code 0x7f800000} set instead:
+ * float32 exponent 255, same sign and mantissa. That is 8 vector operations per 8 weights (BF16: 2), so with few
+ * cores this kernel is compute-bound well below the memory bandwidth.
  *
- * <p>{@code GemvBf16}, {@code GemvF16} and {@code GemvF32} have the same structure and differ in how weights are
- * loaded. That load is written out in each kernel rather than called: C2 stops inlining ordinary methods into a
- * large method (NodeCountInliningCutoff), and a vector passed to or returned from a call that is not inlined is
- * boxed, a heap allocation per load. For the same reason no vector is passed to a helper method here.
+ * <p>{@code GemvBf16}, {@code GemvF16} and {@code GemvF32} have the same kernels and differ only in how 8 weights
+ * are loaded as floats. That load is written out in each kernel rather than called: C2 stops inlining ordinary
+ * methods into a large method (NodeCountInliningCutoff), and a vector passed to or returned from a call that is
+ * not inlined is boxed, a heap allocation per load (which made a first version 5x slower). For the same reason
+ * no vector is passed to any helper method here. Keep the three files in sync.
  */
 final class GemvF16 {
     private GemvF16() {}
@@ -43,35 +45,42 @@ final class GemvF16 {
     private static final ValueLayout.OfShort W = ValueLayout.JAVA_SHORT_UNALIGNED;
 
     /**
-     * Rows {@code [nStart, nEnd)} of {@code y}; arguments already checked by {@link Gemv}, offsets and strides in
-     * bytes, {@code xp} = x packed by {@link Gemv#packX} with groups of 8.
+     * Rows {@code [nStart, nEnd)} of {@code y}: arguments already checked by {@link Gemv}, offsets and strides in
+     * bytes, {@code xp} = x as packed by {@link Gemv#packX}.
      *
-     * <p>M = 1: weight rows 4 at a time ({@code k1x4}): 4 independent chains, and each x load serves 4 rows.
+     * <p>M = 1: {@code k1x4} takes 4 weight rows at a time, giving 4 independent FMA chains that share each x load.
+     * The 4 rows are a quarter of the range apart, so the 4 read streams are far apart in memory: with adjacent
+     * rows (8 KB apart for K = 4096 in BF16) they slowed each other down, costing some 15% of the bandwidth.
      *
-     * <p>M &gt; 1: each weight vector is converted once and used for up to 8 x rows ({@code kbMx1}, one accumulator
-     * register per x row), two weight rows at a time when there are at most 4 x rows ({@code kbMx2}), so that at
-     * least 4 chains are in flight. To keep those x loads in L1, K is cut into blocks of about 16 KB of x; a group
-     * of {@value #GROUP} weight rows goes through one block at a time, the accumulators waiting in a small
-     * per-thread array between blocks. Storing and reloading them is exact, so every output is still the same
-     * chain as in the M = 1 kernels: results depend neither on M, nor on how the rows are split into chunks.
+     * <p>M &gt; 1: weight rows in groups of {@value #GROUP} (again a quarter of the range apart); x rows in tiles of
+     * up to {@value Gemv#TILE}, each weight vector being converted once per tile and used for all its rows, two
+     * weight rows at a time ({@code kbMx2}, 2M independent chains). To keep the tile's x in L1, K is cut into
+     * blocks of about 16 KB of x: the group goes through one block at a time, its accumulators waiting in a small
+     * per-thread array between blocks.
+     *
+     * <p>Every output is computed by the same sequence of operations whichever kernel handles it: one 8-lane FMA
+     * chain over the first {@code K - K mod 8} elements in order (storing and reloading the accumulators between
+     * blocks is exact), a fixed tree sum of the 8 lanes, then the scalar tail. So results depend neither on how
+     * the rows are split into chunks (or threads) nor on M.
      */
     static void rows(MemorySegment x, long xOff, int m, long xStride, float[] xp, MemorySegment w, long wOff, int k,
                      MemorySegment y, long yOff, long yStride, int nStart, int nEnd) {
         long wRow = k * ES;
-        int kv = k & -8;
+        int kv = k & ~7;
+        int q = (nEnd - nStart) / GROUP, rest = nStart + q * GROUP;
         if (m == 1) {
-            int q = (nEnd - nStart) >> 2;
             for (int n = nStart; n < nStart + q; n++) {
                 k1x4(xp, x, xOff, w, wOff + n * wRow, q * wRow, k, kv, y, yOff + n * 4L, q * 4L);
             }
-            for (int n = nStart + 4 * q; n < nEnd; n++) k1x1(xp, x, xOff, w, wOff + n * wRow, 0, k, kv, y, yOff + n * 4L, 0);
+            for (int n = rest; n < nEnd; n++) k1x1(xp, x, xOff, w, wOff + n * wRow, k, kv, y, yOff + n * 4L);
             return;
         }
-        int q = (nEnd - nStart) / GROUP;
         for (int t = 0; t < q; t++) group(x, xOff, m, xStride, xp, w, wOff, k, kv, y, yOff, yStride, nStart + t, q, GROUP);
-        int rest = nEnd - nStart - q * GROUP;
-        if (rest > 0) group(x, xOff, m, xStride, xp, w, wOff, k, kv, y, yOff, yStride, nStart + q * GROUP, 1, rest);
+        if (rest < nEnd) group(x, xOff, m, xStride, xp, w, wOff, k, kv, y, yOff, yStride, rest, 1, nEnd - rest);
     }
+
+    /** Weight rows per group. */
+    private static final int GROUP = 4;
 
     /** M &gt; 1: the {@code g} weight rows {@code n0 + r * step}, {@code r < g}. */
     private static void group(MemorySegment x, long xOff, int m, long xStride, float[] xp, MemorySegment w, long wOff,
@@ -82,8 +91,8 @@ final class GemvF16 {
         java.util.Arrays.fill(acc, 0, g * m * 8, 0f);
         for (int kb = 0; kb < kv; kb += kBlock) {
             int kbEnd = Math.min(kb + kBlock, kv);
-            for (int i = 0; i < m; i += 4) {
-                int mt = Math.min(4, m - i), p = i * kv + kb * mt;
+            for (int i = 0; i < m; i += TILE) {
+                int mt = Math.min(TILE, m - i), p = i * kv + kb * mt;
                 for (int r = 0; r < g; ) {
                     long wo = wOff + (n0 + (long) r * step) * wRow;
                     int ao = (r * m + i) * 8;
@@ -118,9 +127,6 @@ final class GemvF16 {
         }
     }
 
-    /** Weight rows per group in the M &gt; 1 path. */
-    private static final int GROUP = 4;
-
     /** Scalar tail of one dot product: elements {@code [k0, k)} added to {@code s}, the sum of the vector part. */
     private static float tail(MemorySegment x, long xo, MemorySegment w, long wo, int k0, int k, float s) {
         for (int j = k0; j < k; j++) s = Math.fma(x.get(X, xo + j * 4L), weight(w, wo + j * ES), s);
@@ -132,7 +138,7 @@ final class GemvF16 {
         return Float.float16ToFloat(w.get(W, off));
     }
 
-    /** M = 1: four consecutive weight rows, whole K. */
+    /** M = 1, the four weight rows at {@code w0 + r * wStep} (outputs at {@code yo + r * yStep}), whole K. */
     private static void k1x4(float[] xp, MemorySegment x, long xo, MemorySegment w, long w0, long wStep, int k,
                              int kv, MemorySegment y, long yo, long yStep) {
         long w1 = w0 + wStep, w2 = w1 + wStep, w3 = w2 + wStep;
@@ -155,11 +161,11 @@ final class GemvF16 {
                     .lanewise(LSHL, 13);
             FloatVector e3 = t3.and(0x8fffffff).reinterpretAsFloats().mul(0x1p112f);
             e3 = e3.blend(t3.or(0x7f800000).reinterpretAsFloats(), e3.abs().compare(GE, 0x1p16f));
-            FloatVector pe = FloatVector.fromArray(F, xp, j);
-            a0 = e0.fma(pe, a0);
-            a1 = e1.fma(pe, a1);
-            a2 = e2.fma(pe, a2);
-            a3 = e3.fma(pe, a3);
+            FloatVector p = FloatVector.fromArray(F, xp, j);
+            a0 = e0.fma(p, a0);
+            a1 = e1.fma(p, a1);
+            a2 = e2.fma(p, a2);
+            a3 = e3.fma(p, a3);
         }
         a0 = a0.add(a0.rearrange(H4));
         a0 = a0.add(a0.rearrange(H2));
@@ -175,9 +181,9 @@ final class GemvF16 {
         y.set(X, yo + 3 * yStep, tail(x, xo, w, w3, kv, k, a3.add(a3.rearrange(H1)).lane(0)));
     }
 
-    /** M = 1: one weight row, whole K. */
-    private static void k1x1(float[] xp, MemorySegment x, long xo, MemorySegment w, long w0, long wStep, int k,
-                             int kv, MemorySegment y, long yo, long yStep) {
+    /** M = 1, one weight row, whole K. */
+    private static void k1x1(float[] xp, MemorySegment x, long xo, MemorySegment w, long w0, int k, int kv,
+                             MemorySegment y, long yo) {
         FloatVector a0 = FloatVector.zero(F);
         for (int j = 0; j < kv; j += 8) {
             long o = j * ES;
@@ -185,8 +191,8 @@ final class GemvF16 {
                     .lanewise(LSHL, 13);
             FloatVector e0 = t0.and(0x8fffffff).reinterpretAsFloats().mul(0x1p112f);
             e0 = e0.blend(t0.or(0x7f800000).reinterpretAsFloats(), e0.abs().compare(GE, 0x1p16f));
-            FloatVector pe = FloatVector.fromArray(F, xp, j);
-            a0 = e0.fma(pe, a0);
+            FloatVector p = FloatVector.fromArray(F, xp, j);
+            a0 = e0.fma(p, a0);
         }
         a0 = a0.add(a0.rearrange(H4));
         a0 = a0.add(a0.rearrange(H2));
@@ -194,8 +200,8 @@ final class GemvF16 {
     }
 
     /**
-     * M &gt; 1: 1 x row (packed tile at {@code xp[p..]}), two consecutive weight rows, elements
-     * {@code [k0, k1)}: continues the accumulators at {@code acc[ao..]} (weight row r, x row i at
+     * M &gt; 1: 1 x row (a tile packed at {@code xp[p..]}) times the two weight rows at {@code w0} and {@code w0 + wStep}, elements
+     * {@code [k0, k1)}, continuing the accumulators at {@code acc[ao..]} (weight row r, x row i at
      * {@code ao + (r * am + i) * 8}).
      */
     private static void kb1x2(float[] xp, int p, MemorySegment w, long w0, long wStep, int k0, int k1,
@@ -215,17 +221,17 @@ final class GemvF16 {
                     .lanewise(LSHL, 13);
             FloatVector e1 = t1.and(0x8fffffff).reinterpretAsFloats().mul(0x1p112f);
             e1 = e1.blend(t1.or(0x7f800000).reinterpretAsFloats(), e1.abs().compare(GE, 0x1p16f));
-            FloatVector pe0 = FloatVector.fromArray(F, xp, q);
-            a00 = e0.fma(pe0, a00);
-            a10 = e1.fma(pe0, a10);
+            FloatVector p0 = FloatVector.fromArray(F, xp, q);
+            a00 = e0.fma(p0, a00);
+            a10 = e1.fma(p0, a10);
         }
         a00.intoArray(acc, ao);
         a10.intoArray(acc, ao1);
     }
 
     /**
-     * M &gt; 1: 2 x rows (packed tile at {@code xp[p..]}), two consecutive weight rows, elements
-     * {@code [k0, k1)}: continues the accumulators at {@code acc[ao..]} (weight row r, x row i at
+     * M &gt; 1: 2 x rows (a tile packed at {@code xp[p..]}) times the two weight rows at {@code w0} and {@code w0 + wStep}, elements
+     * {@code [k0, k1)}, continuing the accumulators at {@code acc[ao..]} (weight row r, x row i at
      * {@code ao + (r * am + i) * 8}).
      */
     private static void kb2x2(float[] xp, int p, MemorySegment w, long w0, long wStep, int k0, int k1,
@@ -247,12 +253,12 @@ final class GemvF16 {
                     .lanewise(LSHL, 13);
             FloatVector e1 = t1.and(0x8fffffff).reinterpretAsFloats().mul(0x1p112f);
             e1 = e1.blend(t1.or(0x7f800000).reinterpretAsFloats(), e1.abs().compare(GE, 0x1p16f));
-            FloatVector pe0 = FloatVector.fromArray(F, xp, q);
-            a00 = e0.fma(pe0, a00);
-            a10 = e1.fma(pe0, a10);
-            FloatVector pe1 = FloatVector.fromArray(F, xp, q + 8);
-            a01 = e0.fma(pe1, a01);
-            a11 = e1.fma(pe1, a11);
+            FloatVector p0 = FloatVector.fromArray(F, xp, q);
+            a00 = e0.fma(p0, a00);
+            a10 = e1.fma(p0, a10);
+            FloatVector p1 = FloatVector.fromArray(F, xp, q + 8);
+            a01 = e0.fma(p1, a01);
+            a11 = e1.fma(p1, a11);
         }
         a00.intoArray(acc, ao);
         a01.intoArray(acc, ao + 8);
@@ -261,8 +267,8 @@ final class GemvF16 {
     }
 
     /**
-     * M &gt; 1: 3 x rows (packed tile at {@code xp[p..]}), two consecutive weight rows, elements
-     * {@code [k0, k1)}: continues the accumulators at {@code acc[ao..]} (weight row r, x row i at
+     * M &gt; 1: 3 x rows (a tile packed at {@code xp[p..]}) times the two weight rows at {@code w0} and {@code w0 + wStep}, elements
+     * {@code [k0, k1)}, continuing the accumulators at {@code acc[ao..]} (weight row r, x row i at
      * {@code ao + (r * am + i) * 8}).
      */
     private static void kb3x2(float[] xp, int p, MemorySegment w, long w0, long wStep, int k0, int k1,
@@ -286,15 +292,15 @@ final class GemvF16 {
                     .lanewise(LSHL, 13);
             FloatVector e1 = t1.and(0x8fffffff).reinterpretAsFloats().mul(0x1p112f);
             e1 = e1.blend(t1.or(0x7f800000).reinterpretAsFloats(), e1.abs().compare(GE, 0x1p16f));
-            FloatVector pe0 = FloatVector.fromArray(F, xp, q);
-            a00 = e0.fma(pe0, a00);
-            a10 = e1.fma(pe0, a10);
-            FloatVector pe1 = FloatVector.fromArray(F, xp, q + 8);
-            a01 = e0.fma(pe1, a01);
-            a11 = e1.fma(pe1, a11);
-            FloatVector pe2 = FloatVector.fromArray(F, xp, q + 16);
-            a02 = e0.fma(pe2, a02);
-            a12 = e1.fma(pe2, a12);
+            FloatVector p0 = FloatVector.fromArray(F, xp, q);
+            a00 = e0.fma(p0, a00);
+            a10 = e1.fma(p0, a10);
+            FloatVector p1 = FloatVector.fromArray(F, xp, q + 8);
+            a01 = e0.fma(p1, a01);
+            a11 = e1.fma(p1, a11);
+            FloatVector p2 = FloatVector.fromArray(F, xp, q + 16);
+            a02 = e0.fma(p2, a02);
+            a12 = e1.fma(p2, a12);
         }
         a00.intoArray(acc, ao);
         a01.intoArray(acc, ao + 8);
@@ -305,8 +311,8 @@ final class GemvF16 {
     }
 
     /**
-     * M &gt; 1: 4 x rows (packed tile at {@code xp[p..]}), two consecutive weight rows, elements
-     * {@code [k0, k1)}: continues the accumulators at {@code acc[ao..]} (weight row r, x row i at
+     * M &gt; 1: 4 x rows (a tile packed at {@code xp[p..]}) times the two weight rows at {@code w0} and {@code w0 + wStep}, elements
+     * {@code [k0, k1)}, continuing the accumulators at {@code acc[ao..]} (weight row r, x row i at
      * {@code ao + (r * am + i) * 8}).
      */
     private static void kb4x2(float[] xp, int p, MemorySegment w, long w0, long wStep, int k0, int k1,
@@ -332,18 +338,18 @@ final class GemvF16 {
                     .lanewise(LSHL, 13);
             FloatVector e1 = t1.and(0x8fffffff).reinterpretAsFloats().mul(0x1p112f);
             e1 = e1.blend(t1.or(0x7f800000).reinterpretAsFloats(), e1.abs().compare(GE, 0x1p16f));
-            FloatVector pe0 = FloatVector.fromArray(F, xp, q);
-            a00 = e0.fma(pe0, a00);
-            a10 = e1.fma(pe0, a10);
-            FloatVector pe1 = FloatVector.fromArray(F, xp, q + 8);
-            a01 = e0.fma(pe1, a01);
-            a11 = e1.fma(pe1, a11);
-            FloatVector pe2 = FloatVector.fromArray(F, xp, q + 16);
-            a02 = e0.fma(pe2, a02);
-            a12 = e1.fma(pe2, a12);
-            FloatVector pe3 = FloatVector.fromArray(F, xp, q + 24);
-            a03 = e0.fma(pe3, a03);
-            a13 = e1.fma(pe3, a13);
+            FloatVector p0 = FloatVector.fromArray(F, xp, q);
+            a00 = e0.fma(p0, a00);
+            a10 = e1.fma(p0, a10);
+            FloatVector p1 = FloatVector.fromArray(F, xp, q + 8);
+            a01 = e0.fma(p1, a01);
+            a11 = e1.fma(p1, a11);
+            FloatVector p2 = FloatVector.fromArray(F, xp, q + 16);
+            a02 = e0.fma(p2, a02);
+            a12 = e1.fma(p2, a12);
+            FloatVector p3 = FloatVector.fromArray(F, xp, q + 24);
+            a03 = e0.fma(p3, a03);
+            a13 = e1.fma(p3, a13);
         }
         a00.intoArray(acc, ao);
         a01.intoArray(acc, ao + 8);
@@ -356,8 +362,8 @@ final class GemvF16 {
     }
 
     /**
-     * M &gt; 1: 1 x row (packed tile at {@code xp[p..]}), one weight row, elements
-     * {@code [k0, k1)}: continues the accumulators at {@code acc[ao..]} (weight row r, x row i at
+     * M &gt; 1: 1 x row (a tile packed at {@code xp[p..]}) times the weight row at {@code w0}, elements
+     * {@code [k0, k1)}, continuing the accumulators at {@code acc[ao..]} (weight row r, x row i at
      * {@code ao + (r * am + i) * 8}).
      */
     private static void kb1x1(float[] xp, int p, MemorySegment w, long w0, long wStep, int k0, int k1,
@@ -370,15 +376,15 @@ final class GemvF16 {
                     .lanewise(LSHL, 13);
             FloatVector e0 = t0.and(0x8fffffff).reinterpretAsFloats().mul(0x1p112f);
             e0 = e0.blend(t0.or(0x7f800000).reinterpretAsFloats(), e0.abs().compare(GE, 0x1p16f));
-            FloatVector pe0 = FloatVector.fromArray(F, xp, q);
-            a00 = e0.fma(pe0, a00);
+            FloatVector p0 = FloatVector.fromArray(F, xp, q);
+            a00 = e0.fma(p0, a00);
         }
         a00.intoArray(acc, ao);
     }
 
     /**
-     * M &gt; 1: 2 x rows (packed tile at {@code xp[p..]}), one weight row, elements
-     * {@code [k0, k1)}: continues the accumulators at {@code acc[ao..]} (weight row r, x row i at
+     * M &gt; 1: 2 x rows (a tile packed at {@code xp[p..]}) times the weight row at {@code w0}, elements
+     * {@code [k0, k1)}, continuing the accumulators at {@code acc[ao..]} (weight row r, x row i at
      * {@code ao + (r * am + i) * 8}).
      */
     private static void kb2x1(float[] xp, int p, MemorySegment w, long w0, long wStep, int k0, int k1,
@@ -392,18 +398,18 @@ final class GemvF16 {
                     .lanewise(LSHL, 13);
             FloatVector e0 = t0.and(0x8fffffff).reinterpretAsFloats().mul(0x1p112f);
             e0 = e0.blend(t0.or(0x7f800000).reinterpretAsFloats(), e0.abs().compare(GE, 0x1p16f));
-            FloatVector pe0 = FloatVector.fromArray(F, xp, q);
-            a00 = e0.fma(pe0, a00);
-            FloatVector pe1 = FloatVector.fromArray(F, xp, q + 8);
-            a01 = e0.fma(pe1, a01);
+            FloatVector p0 = FloatVector.fromArray(F, xp, q);
+            a00 = e0.fma(p0, a00);
+            FloatVector p1 = FloatVector.fromArray(F, xp, q + 8);
+            a01 = e0.fma(p1, a01);
         }
         a00.intoArray(acc, ao);
         a01.intoArray(acc, ao + 8);
     }
 
     /**
-     * M &gt; 1: 3 x rows (packed tile at {@code xp[p..]}), one weight row, elements
-     * {@code [k0, k1)}: continues the accumulators at {@code acc[ao..]} (weight row r, x row i at
+     * M &gt; 1: 3 x rows (a tile packed at {@code xp[p..]}) times the weight row at {@code w0}, elements
+     * {@code [k0, k1)}, continuing the accumulators at {@code acc[ao..]} (weight row r, x row i at
      * {@code ao + (r * am + i) * 8}).
      */
     private static void kb3x1(float[] xp, int p, MemorySegment w, long w0, long wStep, int k0, int k1,
@@ -418,12 +424,12 @@ final class GemvF16 {
                     .lanewise(LSHL, 13);
             FloatVector e0 = t0.and(0x8fffffff).reinterpretAsFloats().mul(0x1p112f);
             e0 = e0.blend(t0.or(0x7f800000).reinterpretAsFloats(), e0.abs().compare(GE, 0x1p16f));
-            FloatVector pe0 = FloatVector.fromArray(F, xp, q);
-            a00 = e0.fma(pe0, a00);
-            FloatVector pe1 = FloatVector.fromArray(F, xp, q + 8);
-            a01 = e0.fma(pe1, a01);
-            FloatVector pe2 = FloatVector.fromArray(F, xp, q + 16);
-            a02 = e0.fma(pe2, a02);
+            FloatVector p0 = FloatVector.fromArray(F, xp, q);
+            a00 = e0.fma(p0, a00);
+            FloatVector p1 = FloatVector.fromArray(F, xp, q + 8);
+            a01 = e0.fma(p1, a01);
+            FloatVector p2 = FloatVector.fromArray(F, xp, q + 16);
+            a02 = e0.fma(p2, a02);
         }
         a00.intoArray(acc, ao);
         a01.intoArray(acc, ao + 8);
@@ -431,8 +437,8 @@ final class GemvF16 {
     }
 
     /**
-     * M &gt; 1: 4 x rows (packed tile at {@code xp[p..]}), one weight row, elements
-     * {@code [k0, k1)}: continues the accumulators at {@code acc[ao..]} (weight row r, x row i at
+     * M &gt; 1: 4 x rows (a tile packed at {@code xp[p..]}) times the weight row at {@code w0}, elements
+     * {@code [k0, k1)}, continuing the accumulators at {@code acc[ao..]} (weight row r, x row i at
      * {@code ao + (r * am + i) * 8}).
      */
     private static void kb4x1(float[] xp, int p, MemorySegment w, long w0, long wStep, int k0, int k1,
@@ -448,14 +454,14 @@ final class GemvF16 {
                     .lanewise(LSHL, 13);
             FloatVector e0 = t0.and(0x8fffffff).reinterpretAsFloats().mul(0x1p112f);
             e0 = e0.blend(t0.or(0x7f800000).reinterpretAsFloats(), e0.abs().compare(GE, 0x1p16f));
-            FloatVector pe0 = FloatVector.fromArray(F, xp, q);
-            a00 = e0.fma(pe0, a00);
-            FloatVector pe1 = FloatVector.fromArray(F, xp, q + 8);
-            a01 = e0.fma(pe1, a01);
-            FloatVector pe2 = FloatVector.fromArray(F, xp, q + 16);
-            a02 = e0.fma(pe2, a02);
-            FloatVector pe3 = FloatVector.fromArray(F, xp, q + 24);
-            a03 = e0.fma(pe3, a03);
+            FloatVector p0 = FloatVector.fromArray(F, xp, q);
+            a00 = e0.fma(p0, a00);
+            FloatVector p1 = FloatVector.fromArray(F, xp, q + 8);
+            a01 = e0.fma(p1, a01);
+            FloatVector p2 = FloatVector.fromArray(F, xp, q + 16);
+            a02 = e0.fma(p2, a02);
+            FloatVector p3 = FloatVector.fromArray(F, xp, q + 24);
+            a03 = e0.fma(p3, a03);
         }
         a00.intoArray(acc, ao);
         a01.intoArray(acc, ao + 8);
