@@ -10,7 +10,7 @@ import java.io.PrintWriter;
         mixinStandardHelpOptions = true,
         versionProvider = Version.class,
         description = "Mixture-of-Experts inference on the JVM.",
-        subcommands = {InfoCommand.class, LayerCommand.class})
+        subcommands = {InfoCommand.class, LayerCommand.class, LogitsCommand.class, GenerateCommand.class, InspectCommand.class})
 public final class Main implements Runnable {
 
     public static void main(String[] args) {

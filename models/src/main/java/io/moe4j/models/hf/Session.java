@@ -4,6 +4,7 @@ import io.moe4j.engine.moe.RoutingStats;
 import io.moe4j.engine.nn.ForwardScratch;
 import io.moe4j.engine.nn.KvCache;
 import io.moe4j.engine.nn.Transformer;
+import io.moe4j.engine.sampling.Sampler;
 import io.moe4j.engine.tensor.Tensor;
 
 import java.lang.foreign.MemorySegment;
@@ -69,6 +70,37 @@ public final class Session implements AutoCloseable {
     public Tensor next(int id) {
         one[0] = id;
         return transformer.forward(one, 1, cache, scratch, false, stats);
+    }
+
+    /**
+     * Prefills {@code prompt}, then decodes up to {@code maxTokens} tokens chosen by {@code sampler}, stopping after
+     * a token in {@code stopIds}. Each token goes to {@code listener} (may be null) as soon as it is chosen.
+     *
+     * @return the new tokens (the stop token included when one ended the generation)
+     */
+    public int[] generate(int[] prompt, int maxTokens, Sampler sampler, int[] stopIds, TokenListener listener) {
+        if (maxTokens < 0) throw new IllegalArgumentException("max tokens must be ≥ 0, got " + maxTokens);
+        if (position() + prompt.length + Math.max(0, maxTokens - 1) > context()) {
+            throw new IllegalArgumentException("prompt (" + prompt.length + " tokens) + " + maxTokens
+                    + " new tokens do not fit the context of " + context() + " (" + position() + " used)");
+        }
+        int[] out = new int[maxTokens];
+        if (maxTokens == 0) return out;
+        Tensor logits = prefill(prompt, null);
+        int n = 0;
+        while (true) {
+            int id = sampler.sample(logits); // [1, V]
+            out[n++] = id;
+            if (listener != null) listener.onToken(id);
+            if (n == maxTokens || contains(stopIds, id)) break;
+            logits = next(id);
+        }
+        return n == maxTokens ? out : java.util.Arrays.copyOf(out, n);
+    }
+
+    private static boolean contains(int[] ids, int id) {
+        for (int x : ids) if (x == id) return true;
+        return false;
     }
 
     /** Forgets the conversation (the cache is reused). */
