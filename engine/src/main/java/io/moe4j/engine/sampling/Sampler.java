@@ -20,14 +20,16 @@ import java.util.Objects;
  *   <li>NaN logits count as −∞; the logits are divided by the temperature (in float64: {@code (x - max) / T}, so a
  *       tiny temperature neither overflows nor changes the order of the logits);</li>
  *   <li>top-k ({@code topK > 0}): keep the {@code topK} largest; ties at the k-th value keep the lower ids first, so
- *       exactly {@code min(topK, V)} remain. Selected with a bounded heap (O(V log k), usually O(V)), not a sort;</li>
+ *       exactly {@code min(topK, V)} remain. Selected with a bounded heap (small k; O(V log k), usually O(V)) or
+ *       a quickselect (large k; expected O(V)), never a full sort;</li>
  *   <li>softmax in float64 over the kept tokens. If every kept logit is −∞ (or NaN) there is nothing to sample:
  *       {@link IllegalStateException}. If some are +∞, they share all the probability equally;</li>
  *   <li>top-p ({@code topP < 1}): order the kept tokens by probability, descending, ties lower id first, and keep the
  *       smallest prefix whose cumulative probability is {@code >= topP - }{@value #TOP_P_TOLERANCE} (at least one
  *       token). The tolerance absorbs the float32 rounding of the logits, so a nucleus that sums to exactly
  *       {@code topP} on paper is not widened by one more token. Found with a quickselect over the probability mass
- *       (expected O(kept)), not a full sort;</li>
+ *       (expected O(kept)), not a full sort, after dropping the tokens too unlikely to matter: those with
+ *       probability below about {@code (1 - topP) / (2 · kept)} cannot reach the nucleus, whatever the rest;</li>
  *   <li>renormalise and draw: with one uniform {@code u} in [0, 1), walk the remaining tokens in ascending id order
  *       and return the first whose cumulative probability exceeds {@code u · total}.</li>
  * </ol>
@@ -50,6 +52,8 @@ public final class Sampler {
 
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
     private static final long GOLDEN_GAMMA = 0x9E3779B97F4A7C15L;
+    /** Top-k uses a bounded heap up to this k (or up to V / 16), a quickselect above. */
+    private static final int HEAP_MAX_K = 256;
     private static final int[] NO_INTS = {};
     private static final float[] NO_FLOATS = {};
     private static final double[] NO_DOUBLES = {};
@@ -58,7 +62,7 @@ public final class Sampler {
     private long draws;
 
     // Working arrays, sized to the largest vocabulary seen. vals/ids first hold the top-k heap, then the kept
-    // candidates in ascending id order; probs their unnormalised probabilities; perm the top-p quickselect.
+    // candidates in ascending id order; probs their unnormalised probabilities; perm the quickselects.
     private float[] vals = NO_FLOATS;
     private int[] ids = NO_INTS;
     private double[] probs = NO_DOUBLES;
@@ -207,34 +211,83 @@ public final class Sampler {
             }
             return v;
         }
-        // Pass 1: a min-heap of the k best seen so far, its root the worst of them (lowest value, then highest id).
-        for (int i = 0; i < k; i++) {
-            vals[i] = read(row, i);
-            ids[i] = i;
-        }
-        for (int i = (k >>> 1) - 1; i >= 0; i--) siftDown(vals, ids, i, k);
-        for (int i = k; i < v; i++) {
-            float x = read(row, i);
-            // A later id with a value equal to the root's is worse than the root: only strictly greater enters.
-            if (x > vals[0]) {
-                vals[0] = x;
-                ids[0] = i;
-                siftDown(vals, ids, 0, k);
+        float kthValue;
+        int kthId;
+        if (k <= HEAP_MAX_K || k <= v >>> 4) {
+            // A min-heap of the k best seen so far, its root the worst of them (lowest value, then highest id).
+            for (int i = 0; i < k; i++) {
+                vals[i] = read(row, i);
+                ids[i] = i;
             }
+            for (int i = (k >>> 1) - 1; i >= 0; i--) siftDown(vals, ids, i, k);
+            for (int i = k; i < v; i++) {
+                float x = read(row, i);
+                // A later id with a value equal to the root's ranks below the root: only strictly greater enters.
+                if (x > vals[0]) {
+                    vals[0] = x;
+                    ids[0] = i;
+                    siftDown(vals, ids, 0, k);
+                }
+            }
+            kthValue = vals[0];
+            kthId = ids[0];
+        } else {
+            // A large k: quickselect the k-th best over a copy (expected O(V), where the heap would be O(V log k)).
+            for (int i = 0; i < v; i++) vals[i] = read(row, i);
+            kthId = kth(vals, v, k);
+            kthValue = vals[kthId];
         }
-        // Pass 2: the root is the k-th best; exactly k tokens rank at or above it. Collect them in id order.
-        float rootValue = vals[0];
-        int rootId = ids[0];
+        // The k-th best found: exactly k tokens rank at or above it. Collect them in id order.
         int n = 0;
         for (int i = 0; i < v; i++) {
             float x = read(row, i);
-            if (x > rootValue || (x == rootValue && i <= rootId)) {
+            if (x > kthValue || (x == kthValue && i <= kthId)) {
                 vals[n] = x;
                 ids[n] = i;
                 n++;
             }
         }
         return n;
+    }
+
+    /** Whether position a ranks before position b in {@code vals}: a higher value, ties the lower position. */
+    private static boolean before(float[] vals, int a, int b) {
+        return vals[a] > vals[b] || (vals[a] == vals[b] && a < b);
+    }
+
+    /** The position of the k-th best (1-based) of {@code vals[0, n)}, by quickselect over {@code perm}. */
+    private int kth(float[] vals, int n, int k) {
+        int[] perm = this.perm;
+        for (int i = 0; i < n; i++) perm[i] = i;
+        int lo = 0, hi = n, want = k - 1; // perm index the k-th best ends up at
+        while (hi - lo > 1) {
+            int mid = (lo + hi) >>> 1;
+            int a = perm[lo], b = perm[mid], c = perm[hi - 1];
+            int pivotSlot;
+            if (before(vals, a, b)) {
+                pivotSlot = before(vals, b, c) ? mid : (before(vals, a, c) ? hi - 1 : lo);
+            } else {
+                pivotSlot = before(vals, a, c) ? lo : (before(vals, b, c) ? hi - 1 : mid);
+            }
+            int pivot = perm[pivotSlot];
+            perm[pivotSlot] = perm[hi - 1];
+            perm[hi - 1] = pivot;
+            int store = lo;
+            for (int j = lo; j < hi - 1; j++) {
+                int e = perm[j];
+                if (before(vals, e, pivot)) {
+                    perm[j] = perm[store];
+                    perm[store] = e;
+                    store++;
+                }
+            }
+            perm[hi - 1] = perm[store];
+            perm[store] = pivot;
+            if (store == want) return pivot;
+            if (want < store) hi = store;
+            else lo = store + 1;
+        }
+        return perm[lo];
     }
 
     /** Whether heap entry a ranks below entry b: a lower value, or an equal value with a higher id. */
@@ -300,7 +353,7 @@ public final class Sampler {
             boundary = 0;
             for (int i = 1; i < n; i++) if (probs[i] > probs[boundary]) boundary = i;
         } else {
-            boundary = boundary(n, target);
+            boundary = boundary(n, total, target);
         }
         // Keep every candidate ranked at or above the boundary: (probability descending, id ascending).
         double bp = probs[boundary];
@@ -326,14 +379,19 @@ public final class Sampler {
      * around a pivot; if the better part already reaches the target, look only there, else take it (and the pivot)
      * whole and go on in the worse part.
      */
-    private int boundary(int n, double target) {
+    private int boundary(int n, double total, double target) {
         double[] probs = this.probs;
         int[] perm = this.perm;
-        for (int i = 0; i < n; i++) perm[i] = i;
-        int lo = 0, hi = n;
+        // Candidates below tau together hold less than n · tau <= (total - target) / 2, so those at or above it
+        // (a prefix of the ranking) already hold more than target: the boundary is among them. Only they enter the
+        // quickselect, which for a peaked distribution over a large vocabulary is a small fraction.
+        double tau = 0.5 * (total - target) / n;
+        int m = 0;
+        for (int i = 0; i < n; i++) if (probs[i] >= tau) perm[m++] = i;
+        int lo = 0, hi = m;
         double acc = 0; // mass of everything ranked before perm[lo]; always < target
         while (true) {
-            if (hi - lo == 1) return perm[lo];
+            if (hi - lo <= 1) return perm[lo];
             // Median of three as the pivot, moved to hi - 1.
             int mid = (lo + hi) >>> 1;
             int a = perm[lo], b = perm[mid], c = perm[hi - 1];
