@@ -35,7 +35,7 @@ final class MixtralArchitecture implements Architecture {
         return new ModelConfig("MixtralForCausalLM", hidden, c.integer("num_hidden_layers"), heads,
                 c.integer("num_key_value_heads", heads), c.integer("head_dim", hidden / heads),
                 c.integer("intermediate_size"), c.integer("num_local_experts"), c.integer("num_experts_per_tok"),
-                Normalize.L1, c.integer("vocab_size"), c.number("rope_theta", 1e6), Norm.Kind.RMS,
+                Normalize.L1, c.integer("vocab_size"), c.number("rope_theta", c.number("rope_parameters.rope_theta", 1e6)), Norm.Kind.RMS,
                 (float) c.number("rms_norm_eps", 1e-5), c.integer("sliding_window", 0), 0f,
                 c.integer("max_position_embeddings", 32768), c.integer("bos_token_id", -1), c.ids("eos_token_id"),
                 c.bool("tie_word_embeddings", false));
