@@ -154,15 +154,24 @@ public final class WorkerPool implements AutoCloseable {
         }
     }
 
-    /** Stops the workers (after the run in progress, if any) and waits for them to exit. */
+    /**
+     * Waits for the run in progress, if any, then stops the workers and waits for them to exit. Later calls of
+     * {@link #run} throw. Must not be called from inside a task of this pool.
+     */
     @Override
     public void close() {
         if (closed) return;
+        Thread me = Thread.currentThread();
+        if (me instanceof Worker wk && wk.pool() == this) throw closeFromTask();
+        while (!inUse.compareAndSet(false, true)) { // the pool stays claimed: nothing can start on it any more
+            if (closed) return; // closed by another thread meanwhile
+            if (caller == me) throw closeFromTask();
+            LockSupport.parkNanos(this, 100_000);
+        }
         closed = true;
         for (Worker w : workers) LockSupport.unpark(w);
         boolean interrupted = false;
         for (Worker w : workers) {
-            if (w == Thread.currentThread()) continue;
             while (w.isAlive()) {
                 try {
                     w.join();
@@ -171,7 +180,11 @@ public final class WorkerPool implements AutoCloseable {
                 }
             }
         }
-        if (interrupted) Thread.currentThread().interrupt();
+        if (interrupted) me.interrupt();
+    }
+
+    private static IllegalStateException closeFromTask() {
+        return new IllegalStateException("a worker pool cannot be closed from inside one of its tasks");
     }
 
     private final class Worker extends Thread {
@@ -180,6 +193,10 @@ public final class WorkerPool implements AutoCloseable {
         Worker(int index) {
             super("moe4j-cpu-worker-" + index);
             setDaemon(true);
+        }
+
+        WorkerPool pool() {
+            return WorkerPool.this;
         }
 
         @Override

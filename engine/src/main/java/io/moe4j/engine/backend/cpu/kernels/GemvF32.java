@@ -15,7 +15,7 @@ import jdk.incubator.vector.FloatVector;
 /**
  * GEMV kernels for F32 weights; see {@link Gemv} for the contract.
  *
- * <p>{@code GemvBf16}, {@code GemvF16} and {@code GemvF32} have the same kernels and differ only in how 8 weights
+ * <p>{@code GemvBf16}, {@code GemvF16} and {@code GemvF32} have the same kernels and differ only in how weights
  * are loaded as floats. That load is written out in each kernel rather than called: C2 stops inlining ordinary
  * methods into a large method (NodeCountInliningCutoff), and a vector passed to or returned from a call that is
  * not inlined is boxed, a heap allocation per load (which made a first version 5x slower). For the same reason
@@ -30,27 +30,27 @@ final class GemvF32 {
 
     /**
      * Rows {@code [nStart, nEnd)} of {@code y}: arguments already checked by {@link Gemv}, offsets and strides in
-     * bytes, {@code xp} = x as packed by {@link Gemv#packX}.
+     * bytes, {@code xp} = x as packed by {@link Gemv#packX} with groups of 8.
      *
      * <p>M = 1: {@code k1x4} takes 4 weight rows at a time, giving 4 independent FMA chains that share each x load.
-     * The 4 rows are a quarter of the range apart, so the 4 read streams are far apart in memory: with adjacent
-     * rows (8 KB apart for K = 4096 in BF16) they slowed each other down, costing some 15% of the bandwidth.
+     * The 4 rows are a quarter of the range apart, so the 4 read streams are far apart in memory: adjacent rows
+     * (8 KB apart for K = 4096 in BF16) slowed each other down, costing 15-25% of the bandwidth.
      *
      * <p>M &gt; 1: weight rows in groups of {@value #GROUP} (again a quarter of the range apart); x rows in tiles of
-     * up to {@value Gemv#TILE}, each weight vector being converted once per tile and used for all its rows, two
+     * up to {@value Gemv#TILE}, each weight vector being converted once per tile and used for all its rows, and two
      * weight rows at a time ({@code kbMx2}, 2M independent chains). To keep the tile's x in L1, K is cut into
      * blocks of about 16 KB of x: the group goes through one block at a time, its accumulators waiting in a small
      * per-thread array between blocks.
      *
      * <p>Every output is computed by the same sequence of operations whichever kernel handles it: one 8-lane FMA
-     * chain over the first {@code K - K mod 8} elements in order (storing and reloading the accumulators between
-     * blocks is exact), a fixed tree sum of the 8 lanes, then the scalar tail. So results depend neither on how
-     * the rows are split into chunks (or threads) nor on M.
+     * chain over the first {@code K - K mod 8} elements in order (storing and reloading the accumulators
+     * between blocks is exact), a fixed tree sum of the 8 lanes, then the scalar tail. So results depend neither on
+     * how the rows are split into chunks (or threads) nor on M.
      */
     static void rows(MemorySegment x, long xOff, int m, long xStride, float[] xp, MemorySegment w, long wOff, int k,
                      MemorySegment y, long yOff, long yStride, int nStart, int nEnd) {
         long wRow = k * ES;
-        int kv = k & ~7;
+        int kv = k & -8;
         int q = (nEnd - nStart) / GROUP, rest = nStart + q * GROUP;
         if (m == 1) {
             for (int n = nStart; n < nStart + q; n++) {
@@ -59,7 +59,9 @@ final class GemvF32 {
             for (int n = rest; n < nEnd; n++) k1x1(xp, x, xOff, w, wOff + n * wRow, k, kv, y, yOff + n * 4L);
             return;
         }
-        for (int t = 0; t < q; t++) group(x, xOff, m, xStride, xp, w, wOff, k, kv, y, yOff, yStride, nStart + t, q, GROUP);
+        for (int t = 0; t < q; t++) {
+            group(x, xOff, m, xStride, xp, w, wOff, k, kv, y, yOff, yStride, nStart + t, q, GROUP);
+        }
         if (rest < nEnd) group(x, xOff, m, xStride, xp, w, wOff, k, kv, y, yOff, yStride, rest, 1, nEnd - rest);
     }
 
@@ -70,7 +72,7 @@ final class GemvF32 {
     private static void group(MemorySegment x, long xOff, int m, long xStride, float[] xp, MemorySegment w, long wOff,
                               int k, int kv, MemorySegment y, long yOff, long yStride, int n0, int step, int g) {
         long wRow = k * ES, wStep = step * wRow;
-        int kBlock = Gemv.kBlock(m);
+        int kBlock = Gemv.kBlock(m) & -8;
         float[] acc = Gemv.accumulators(GROUP * 8 * m);
         java.util.Arrays.fill(acc, 0, g * m * 8, 0f);
         for (int kb = 0; kb < kv; kb += kBlock) {
@@ -169,8 +171,8 @@ final class GemvF32 {
     }
 
     /**
-     * M &gt; 1: 1 x row (a tile packed at {@code xp[p..]}) times the two weight rows at {@code w0} and {@code w0 + wStep}, elements
-     * {@code [k0, k1)}, continuing the accumulators at {@code acc[ao..]} (weight row r, x row i at
+     * M &gt; 1: 1 x row (a tile packed at {@code xp[p..]}) times weight rows {@code w0} and {@code w0 + wStep},
+     * elements {@code [k0, k1)}, continuing the accumulators at {@code acc[ao..]} (weight row r, x row i at
      * {@code ao + (r * am + i) * 8}).
      */
     private static void kb1x2(float[] xp, int p, MemorySegment w, long w0, long wStep, int k0, int k1,
@@ -193,8 +195,8 @@ final class GemvF32 {
     }
 
     /**
-     * M &gt; 1: 2 x rows (a tile packed at {@code xp[p..]}) times the two weight rows at {@code w0} and {@code w0 + wStep}, elements
-     * {@code [k0, k1)}, continuing the accumulators at {@code acc[ao..]} (weight row r, x row i at
+     * M &gt; 1: 2 x rows (a tile packed at {@code xp[p..]}) times weight rows {@code w0} and {@code w0 + wStep},
+     * elements {@code [k0, k1)}, continuing the accumulators at {@code acc[ao..]} (weight row r, x row i at
      * {@code ao + (r * am + i) * 8}).
      */
     private static void kb2x2(float[] xp, int p, MemorySegment w, long w0, long wStep, int k0, int k1,
@@ -224,8 +226,8 @@ final class GemvF32 {
     }
 
     /**
-     * M &gt; 1: 3 x rows (a tile packed at {@code xp[p..]}) times the two weight rows at {@code w0} and {@code w0 + wStep}, elements
-     * {@code [k0, k1)}, continuing the accumulators at {@code acc[ao..]} (weight row r, x row i at
+     * M &gt; 1: 3 x rows (a tile packed at {@code xp[p..]}) times weight rows {@code w0} and {@code w0 + wStep},
+     * elements {@code [k0, k1)}, continuing the accumulators at {@code acc[ao..]} (weight row r, x row i at
      * {@code ao + (r * am + i) * 8}).
      */
     private static void kb3x2(float[] xp, int p, MemorySegment w, long w0, long wStep, int k0, int k1,
@@ -262,8 +264,8 @@ final class GemvF32 {
     }
 
     /**
-     * M &gt; 1: 4 x rows (a tile packed at {@code xp[p..]}) times the two weight rows at {@code w0} and {@code w0 + wStep}, elements
-     * {@code [k0, k1)}, continuing the accumulators at {@code acc[ao..]} (weight row r, x row i at
+     * M &gt; 1: 4 x rows (a tile packed at {@code xp[p..]}) times weight rows {@code w0} and {@code w0 + wStep},
+     * elements {@code [k0, k1)}, continuing the accumulators at {@code acc[ao..]} (weight row r, x row i at
      * {@code ao + (r * am + i) * 8}).
      */
     private static void kb4x2(float[] xp, int p, MemorySegment w, long w0, long wStep, int k0, int k1,
@@ -307,8 +309,8 @@ final class GemvF32 {
     }
 
     /**
-     * M &gt; 1: 1 x row (a tile packed at {@code xp[p..]}) times the weight row at {@code w0}, elements
-     * {@code [k0, k1)}, continuing the accumulators at {@code acc[ao..]} (weight row r, x row i at
+     * M &gt; 1: 1 x row (a tile packed at {@code xp[p..]}) times weight row {@code w0},
+     * elements {@code [k0, k1)}, continuing the accumulators at {@code acc[ao..]} (weight row r, x row i at
      * {@code ao + (r * am + i) * 8}).
      */
     private static void kb1x1(float[] xp, int p, MemorySegment w, long w0, long wStep, int k0, int k1,
@@ -325,8 +327,8 @@ final class GemvF32 {
     }
 
     /**
-     * M &gt; 1: 2 x rows (a tile packed at {@code xp[p..]}) times the weight row at {@code w0}, elements
-     * {@code [k0, k1)}, continuing the accumulators at {@code acc[ao..]} (weight row r, x row i at
+     * M &gt; 1: 2 x rows (a tile packed at {@code xp[p..]}) times weight row {@code w0},
+     * elements {@code [k0, k1)}, continuing the accumulators at {@code acc[ao..]} (weight row r, x row i at
      * {@code ao + (r * am + i) * 8}).
      */
     private static void kb2x1(float[] xp, int p, MemorySegment w, long w0, long wStep, int k0, int k1,
@@ -347,8 +349,8 @@ final class GemvF32 {
     }
 
     /**
-     * M &gt; 1: 3 x rows (a tile packed at {@code xp[p..]}) times the weight row at {@code w0}, elements
-     * {@code [k0, k1)}, continuing the accumulators at {@code acc[ao..]} (weight row r, x row i at
+     * M &gt; 1: 3 x rows (a tile packed at {@code xp[p..]}) times weight row {@code w0},
+     * elements {@code [k0, k1)}, continuing the accumulators at {@code acc[ao..]} (weight row r, x row i at
      * {@code ao + (r * am + i) * 8}).
      */
     private static void kb3x1(float[] xp, int p, MemorySegment w, long w0, long wStep, int k0, int k1,
@@ -373,8 +375,8 @@ final class GemvF32 {
     }
 
     /**
-     * M &gt; 1: 4 x rows (a tile packed at {@code xp[p..]}) times the weight row at {@code w0}, elements
-     * {@code [k0, k1)}, continuing the accumulators at {@code acc[ao..]} (weight row r, x row i at
+     * M &gt; 1: 4 x rows (a tile packed at {@code xp[p..]}) times weight row {@code w0},
+     * elements {@code [k0, k1)}, continuing the accumulators at {@code acc[ao..]} (weight row r, x row i at
      * {@code ao + (r * am + i) * 8}).
      */
     private static void kb4x1(float[] xp, int p, MemorySegment w, long w0, long wStep, int k0, int k1,

@@ -29,11 +29,11 @@ public final class GemvTask implements ParallelTask {
     private int m, n, k;
     private int rowsPerChunk = 1;
     private float[] xp = new float[0]; // x packed for the kernels, shared by all chunks
+    private boolean prepared; // chunks() has split and packed the operands of the last set()
 
     /**
-     * Sets the operands; same meaning as the arguments of
-     * {@link Gemv#gemv(DType, MemorySegment, long, int, long, MemorySegment, long, int, int, MemorySegment, long, long, int, int)}
-     * for the whole range of N.
+     * Sets the operands; same meaning as the arguments of {@link Gemv#gemv}, for the whole range of N. Checks them
+     * as {@code Gemv.gemv} does.
      */
     public GemvTask set(DType wType, MemorySegment x, long xOffsetBytes, int m, long xRowStrideElems,
                         MemorySegment w, long wOffsetBytes, int n, int k,
@@ -51,6 +51,7 @@ public final class GemvTask implements ParallelTask {
         this.y = y;
         this.yOff = yOffsetBytes;
         this.yStride = yRowStrideElems * 4;
+        this.prepared = false;
         return this;
     }
 
@@ -64,7 +65,8 @@ public final class GemvTask implements ParallelTask {
         if (w.rank() != 2) throw new IllegalArgumentException("GEMV w must be [N, K], got " + w);
         w.requireContiguous("GEMV w");
         if (x.rank() != y.rank() || x.rank() < 1 || x.rank() > 2) {
-            throw new IllegalArgumentException("GEMV x and y must both be [K]/[N] or [M, K]/[M, N], got " + x + " and " + y);
+            throw new IllegalArgumentException(
+                    "GEMV x and y must both be [K]/[N] or [M, K]/[M, N], got " + x + " and " + y);
         }
         long n = w.dim(0), k = w.dim(1), m = x.rank() == 2 ? x.dim(0) : 1;
         if (x.dim(-1) != k) throw new IllegalArgumentException("GEMV x " + x + " does not match w " + w);
@@ -83,18 +85,23 @@ public final class GemvTask implements ParallelTask {
 
     /**
      * Splits the product for {@code threads} threads and packs x for the kernels; returns the number of chunks to
-     * run.
+     * run ({@link #run(int)} each, or {@code pool.run(this, chunks)}). A product of at most {@value #CHUNK_BYTES}
+     * bytes of weights is one chunk.
      */
     public int chunks(int threads) {
         if (w == null) throw new IllegalStateException("GEMV task not set");
         if (n == 0 || m == 0) return 0;
         long rowBytes = Math.max(1, (long) k * wType.blockBytes());
-        long rows = Math.ceilDiv(chunkBytes, rowBytes);
-        rows = Math.min(rows, Math.ceilDiv((long) n, Math.max(threads, 1))); // every thread gets some
-        rows = Math.min((Math.max(rows, 1) + 3) & ~3L, n);
+        long rows = n;
+        if (n * rowBytes > chunkBytes) { // else one chunk, run inline: waking threads would cost more
+            rows = Math.ceilDiv(chunkBytes, rowBytes);
+            rows = Math.min(rows, Math.ceilDiv((long) n, Math.max(threads, 1))); // every thread gets some
+            rows = Math.min((rows + 3) & ~3L, n);
+        }
         rowsPerChunk = (int) rows;
         int chunks = (int) Math.ceilDiv((long) n, rows);
-        xp = Gemv.pack(xp, x, xOff, m, xStride, k);
+        xp = Gemv.pack(wType, xp, x, xOff, m, xStride, k);
+        prepared = true;
         return chunks;
     }
 
@@ -104,12 +111,14 @@ public final class GemvTask implements ParallelTask {
             pool.run(this, chunks(pool.threads()));
         } finally {
             x = w = y = null;
+            prepared = false;
         }
     }
 
-    /** Computes the weight rows of chunk {@code chunk}, as split by the last {@link #chunks} call. */
+    /** Computes the weight rows of chunk {@code chunk}, as split by {@link #chunks} (which must come first). */
     @Override
     public void run(int chunk) {
+        if (!prepared) throw new IllegalStateException("GEMV task: call chunks() after set() and before run()");
         int start = (int) ((long) chunk * rowsPerChunk);
         int end = (int) Math.min((long) start + rowsPerChunk, n);
         Gemv.run(wType, x, xOff, m, xStride, xp, w, wOff, k, y, yOff, yStride, start, end);
