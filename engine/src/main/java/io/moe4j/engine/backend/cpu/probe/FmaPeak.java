@@ -44,15 +44,16 @@ public final class FmaPeak implements ParallelTask {
 
     @Override
     public void run(int chunk) {
-        FloatVector m = FloatVector.broadcast(F, 0.999999f);
-        FloatVector add = FloatVector.broadcast(F, 1e-7f);
-        FloatVector a0 = FloatVector.broadcast(F, chunk), a1 = a0.add(1), a2 = a0.add(2), a3 = a0.add(3);
-        FloatVector a4 = a0.add(4), a5 = a0.add(5), a6 = a0.add(6), a7 = a0.add(7);
-        FloatVector a8 = a0.add(8), a9 = a0.add(9), a10 = a0.add(10), a11 = a0.add(11);
+        // The accumulator is the addend (acc = x·y + acc), the form GEMM microkernels use: written as
+        // acc = acc·m + c instead, C2's code reaches only half the FMA ports on this machine.
+        FloatVector x = FloatVector.broadcast(F, 1.0000001f + chunk * 1e-9f);
+        FloatVector y = FloatVector.broadcast(F, 0.9999999f);
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0;
+        FloatVector a6 = a0, a7 = a0, a8 = a0, a9 = a0, a10 = a0, a11 = a0;
         for (int i = 0; i < ITERATIONS; i++) {
-            a0 = a0.fma(m, add); a1 = a1.fma(m, add); a2 = a2.fma(m, add); a3 = a3.fma(m, add);
-            a4 = a4.fma(m, add); a5 = a5.fma(m, add); a6 = a6.fma(m, add); a7 = a7.fma(m, add);
-            a8 = a8.fma(m, add); a9 = a9.fma(m, add); a10 = a10.fma(m, add); a11 = a11.fma(m, add);
+            a0 = x.fma(y, a0); a1 = x.fma(y, a1); a2 = x.fma(y, a2); a3 = x.fma(y, a3);
+            a4 = x.fma(y, a4); a5 = x.fma(y, a5); a6 = x.fma(y, a6); a7 = x.fma(y, a7);
+            a8 = x.fma(y, a8); a9 = x.fma(y, a9); a10 = x.fma(y, a10); a11 = x.fma(y, a11);
         }
         FloatVector sum = a0.add(a1).add(a2).add(a3).add(a4).add(a5).add(a6).add(a7).add(a8).add(a9).add(a10).add(a11);
         sinks[chunk] = sum.reduceLanes(VectorOperators.ADD);
