@@ -2,7 +2,6 @@ package io.moe4j.engine.nn;
 
 import io.moe4j.engine.backend.Backend;
 import io.moe4j.engine.moe.RoutingStats;
-import io.moe4j.engine.tensor.DType;
 import io.moe4j.engine.tensor.Tensor;
 
 import java.lang.foreign.MemorySegment;
@@ -113,6 +112,4 @@ public final class Transformer implements AutoCloseable {
     public void close() {
         for (DecoderBlock b : blocks) b.close();
     }
-
-    static boolean isFloat(DType t) { return t == DType.F32 || t == DType.BF16 || t == DType.F16; }
 }
