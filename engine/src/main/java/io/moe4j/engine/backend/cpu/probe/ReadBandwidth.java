@@ -11,7 +11,7 @@ import java.nio.ByteOrder;
 
 /**
  * The machine's read bandwidth as our kernels see it: a streaming vector sum over a buffer much larger than the
- * last-level cache, split over the worker pool the way the GEMV kernels split their weights. This is the ceiling
+ * last-level cache, split over the worker pool the way the GEMV kernels split their weights, four streams per chunk. This is the ceiling
  * a weight-streaming kernel (M = 1 decode) can reach, so benchmarks report their GB/s against it.
  */
 public final class ReadBandwidth implements ParallelTask, AutoCloseable {
@@ -58,12 +58,14 @@ public final class ReadBandwidth implements ParallelTask, AutoCloseable {
         long base = (long) chunk * CHUNK_BYTES;
         FloatVector a = FloatVector.zero(F), b = a, c = a, d = a;
         int step = F.vectorByteSize();
-        // An int-counted loop: C2 unrolls and strength-reduces it, which it does not do as well for long counters.
-        for (int i = 0; i < CHUNK_BYTES; i += 4 * step) {
+        // Four streams a quarter of the chunk apart, as the GEMV kernels read four weight rows at once: one
+        // sequential stream leaves part of the bandwidth unused on this kind of machine (measured ~20% less).
+        int quarter = CHUNK_BYTES / 4;
+        for (int i = 0; i < quarter; i += step) {
             a = a.add(FloatVector.fromMemorySegment(F, buffer, base + i, ByteOrder.LITTLE_ENDIAN));
-            b = b.add(FloatVector.fromMemorySegment(F, buffer, base + i + step, ByteOrder.LITTLE_ENDIAN));
-            c = c.add(FloatVector.fromMemorySegment(F, buffer, base + i + 2 * step, ByteOrder.LITTLE_ENDIAN));
-            d = d.add(FloatVector.fromMemorySegment(F, buffer, base + i + 3 * step, ByteOrder.LITTLE_ENDIAN));
+            b = b.add(FloatVector.fromMemorySegment(F, buffer, base + quarter + i, ByteOrder.LITTLE_ENDIAN));
+            c = c.add(FloatVector.fromMemorySegment(F, buffer, base + 2L * quarter + i, ByteOrder.LITTLE_ENDIAN));
+            d = d.add(FloatVector.fromMemorySegment(F, buffer, base + 3L * quarter + i, ByteOrder.LITTLE_ENDIAN));
         }
         sinks[chunk] = a.add(b).add(c).add(d).reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
     }
