@@ -11,10 +11,10 @@ import java.util.Optional;
  * Tests run with the module as working directory, so we take {@code -Dmoe4j.golden=DIR} if given and
  * otherwise walk up from {@code user.dir}. Tests that need the fixtures skip, not fail, when absent.
  */
-final class GoldenFiles {
+public final class GoldenFiles {
     private GoldenFiles() {}
 
-    static Optional<Path> root() {
+    public static Optional<Path> root() {
         String property = System.getProperty("moe4j.golden");
         if (property != null && !property.isBlank()) {
             Path p = Path.of(property);
@@ -28,7 +28,7 @@ final class GoldenFiles {
     }
 
     /** {@code root/relative}, or skips the calling test when the fixture is not there. */
-    static Path require(String relative) {
+    public static Path require(String relative) {
         Optional<Path> root = root();
         Assumptions.assumeTrue(root.isPresent(), "golden fixtures (shared/golden) not found; skipping");
         Path p = root.get().resolve(relative);

@@ -1,5 +1,7 @@
 package io.moe4j.models.layer;
 
+import io.moe4j.models.format.GoldenFiles;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.moe4j.engine.moe.Expert;
@@ -33,14 +35,14 @@ class LayerFileGoldenTest {
 
     @Test
     void everyManifestCaseOpensWithItsSettings() throws IOException {
-        JsonNode manifest = new ObjectMapper().readTree(GoldenLayers.require("manifest.json").toFile());
+        JsonNode manifest = new ObjectMapper().readTree(GoldenFiles.require("layers/manifest.json").toFile());
         List<String> cases = new ArrayList<>();
         for (JsonNode entry : manifest) {
             String name = entry.get("case").asText();
             cases.add(name);
             JsonNode meta = entry.get("meta");
-            try (Arena arena = Arena.ofConfined(); LayerFile layer = LayerFile.open(GoldenLayers.require(name + ".safetensors"))) {
-                long d = Npy.read(GoldenLayers.require(name + ".x.npy"), arena).dim(1);
+            try (Arena arena = Arena.ofConfined(); LayerFile layer = LayerFile.open(GoldenFiles.require("layers/" + name + ".safetensors"))) {
+                long d = Npy.read(GoldenFiles.require("layers/" + name + ".x.npy"), arena).dim(1);
                 checkConfig(name, meta, layer.config());
                 checkShapes(name, layer.config(), layer.weights(), d);
             }
@@ -94,7 +96,7 @@ class LayerFileGoldenTest {
 
     @Test
     void mixtralTop2() throws IOException {
-        try (LayerFile layer = LayerFile.open(GoldenLayers.require("mixtral_top2.safetensors"))) {
+        try (LayerFile layer = LayerFile.open(GoldenFiles.require("layers/mixtral_top2.safetensors"))) {
             MoeConfig c = layer.config();
             assertEquals(RouterKind.SOFTMAX_TOPK, c.router());
             assertEquals(8, c.numExperts());
@@ -107,7 +109,7 @@ class LayerFileGoldenTest {
 
     @Test
     void hierarchicalDenseTree() throws IOException {
-        try (LayerFile layer = LayerFile.open(GoldenLayers.require("hierarchical_dense.safetensors"))) {
+        try (LayerFile layer = LayerFile.open(GoldenFiles.require("layers/hierarchical_dense.safetensors"))) {
             MoeConfig c = layer.config();
             assertEquals(RouterKind.HIERARCHICAL, c.router());
             assertEquals(2, c.groups());
@@ -121,12 +123,12 @@ class LayerFileGoldenTest {
 
     @Test
     void switchCapacityAndExpertChoice() throws IOException {
-        try (LayerFile layer = LayerFile.open(GoldenLayers.require("switch_cap.safetensors"))) {
+        try (LayerFile layer = LayerFile.open(GoldenFiles.require("layers/switch_cap.safetensors"))) {
             assertEquals(RouterKind.SWITCH, layer.config().router());
             assertEquals(1.0, layer.config().capacityFactor());
             assertEquals(Normalize.NONE, layer.config().normalize());
         }
-        try (LayerFile layer = LayerFile.open(GoldenLayers.require("expert_choice.safetensors"))) {
+        try (LayerFile layer = LayerFile.open(GoldenFiles.require("layers/expert_choice.safetensors"))) {
             assertEquals(RouterKind.EXPERT_CHOICE, layer.config().router());
             assertEquals(2, layer.config().topK());
             assertTrue(Double.isNaN(layer.config().capacityFactor()), "absent: the engine uses k");
@@ -135,7 +137,7 @@ class LayerFileGoldenTest {
 
     @Test
     void tensorsAreZeroCopyViewsThatDieWithTheFile() throws IOException {
-        Path path = GoldenLayers.require("mixtral_top2.safetensors");
+        Path path = GoldenFiles.require("layers/mixtral_top2.safetensors");
         LayerFile layer = LayerFile.open(path);
         Tensor w2 = layer.weights().experts().get(5).w2();
         try (SafeTensors st = SafeTensors.open(path)) {
