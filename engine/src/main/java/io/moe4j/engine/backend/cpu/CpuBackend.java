@@ -146,11 +146,10 @@ public final class CpuBackend implements Backend {
         }
     }
 
-    private boolean sharedWithPool(Tensor... tensors) {
-        for (Tensor t : tensors) {
-            if (!t.segment().isAccessibleBy(OTHER_THREAD)) return false;
-        }
-        return true;
+    /** Whether the pool's threads may read all three operands (a varargs form would allocate an array per call). */
+    private static boolean sharedWithPool(Tensor x, Tensor w, Tensor y) {
+        return x.segment().isAccessibleBy(OTHER_THREAD) && w.segment().isAccessibleBy(OTHER_THREAD)
+                && y.segment().isAccessibleBy(OTHER_THREAD);
     }
 
     @Override public void rmsNorm(Tensor x, Tensor weight, float eps, Tensor out) { checkOpen(); ops.rmsNorm(x, weight, eps, out); }
