@@ -15,7 +15,17 @@ public enum DType {
     I16(1, 2),
     I8(1, 1),
     U8(1, 1),
-    BOOL(1, 1);
+    BOOL(1, 1),
+    /** ggml Q8_0: 32 weights = f16 scale d + 32 × int8 q; w = d·q. */
+    Q8_0(32, 34),
+    /** ggml Q4_0: 32 weights = f16 scale d + 16 bytes of 4-bit q; w = d·(q − 8). */
+    Q4_0(32, 18),
+    /** ggml Q4_K: 256 weights in 8 sub-blocks of 32, 6-bit sub-scales and mins under f16 d, dmin. */
+    Q4_K(256, 144),
+    /** ggml Q5_K: as Q4_K with a fifth bit per weight. */
+    Q5_K(256, 176),
+    /** ggml Q6_K: 256 weights in 16 sub-blocks of 16, int8 sub-scales under one f16 d. */
+    Q6_K(256, 210);
 
     private final int blockSize;
     private final int blockBytes;

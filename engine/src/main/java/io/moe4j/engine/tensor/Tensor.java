@@ -173,6 +173,7 @@ public final class Tensor {
             case I16 -> segment.get(I16, off);
             case I8 -> segment.get(ValueLayout.JAVA_BYTE, off);
             case U8, BOOL -> Byte.toUnsignedInt(segment.get(ValueLayout.JAVA_BYTE, off));
+            case Q8_0, Q4_0, Q4_K, Q5_K, Q6_K -> throw new UnsupportedOperationException("element access on " + dtype);
         };
     }
 
@@ -188,6 +189,7 @@ public final class Tensor {
             case I64 -> segment.set(I64, off, (long) value);
             case I16 -> segment.set(I16, off, (short) value);
             case I8, U8, BOOL -> segment.set(ValueLayout.JAVA_BYTE, off, (byte) value);
+            case Q8_0, Q4_0, Q4_K, Q5_K, Q6_K -> throw new UnsupportedOperationException("element access on " + dtype);
         }
     }
 
