@@ -107,6 +107,15 @@ public final class MoeLayer implements AutoCloseable {
      * @param stats    overwritten with this call's routing statistics; may be null
      */
     public void forward(Tensor x, Tensor tokenIds, Tensor y, RoutingStats stats) {
+        forward(x, tokenIds, y, stats, null);
+    }
+
+    /**
+     * As {@link #forward(Tensor, Tensor, Tensor, RoutingStats)}, also recording where the tokens went.
+     *
+     * @param trace overwritten with this call's routing map; may be null
+     */
+    public void forward(Tensor x, Tensor tokenIds, Tensor y, RoutingStats stats, RoutingTrace trace) {
         if (closed) throw new IllegalStateException("the MoE layer is closed");
         checkOperands(x, tokenIds, y);
         int tokens = (int) x.dim(0);
@@ -115,14 +124,24 @@ public final class MoeLayer implements AutoCloseable {
         if (st.numExperts() != config.numExperts()) {
             throw new IllegalArgumentException("stats hold " + st.numExperts() + " experts, the layer has " + config.numExperts());
         }
+        if (trace != null) {
+            if (trace.experts() != config.numExperts()) {
+                throw new IllegalArgumentException("trace holds " + trace.experts() + " experts, the layer has " + config.numExperts());
+            }
+            trace.begin(tokens);
+        }
         st.reset();
         long call = calls.getAndIncrement();
         zero(y, tokens);
         if (tokens == 0) return;
         if (soft != null) {
-            soft.forward(x, tokens, y, s, st);
+            soft.forward(x, tokens, y, s, st, trace);
         } else {
             router.route(x, tokens, tokenIds, call, s, st);
+            if (trace != null) {
+                Assignments a = s.assignments;
+                for (int i = 0; i < a.count; i++) trace.add(a.token[i], a.expert[i], a.weight[i]);
+            }
             dispatch.run(x, s.assignments, y, s);
         }
         addShared(x, tokens, y, s);

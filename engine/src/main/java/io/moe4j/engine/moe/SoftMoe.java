@@ -26,7 +26,7 @@ final class SoftMoe {
     }
 
     /** Adds the soft-MoE output of the batch to {@code out} (rows already zeroed or holding other terms). */
-    void forward(Tensor x, int tokens, Tensor out, LayerScratch s, RoutingStats stats) {
+    void forward(Tensor x, int tokens, Tensor out, LayerScratch s, RoutingStats stats, RoutingTrace trace) {
         int slots = config.slots();
         int width = config.numExperts() * slots;
         long d = x.dim(1);
@@ -67,6 +67,7 @@ final class SoftMoe {
             Gates.softmax(s.row, width, s.prob);
             for (int j = 0; j < width; j++) {
                 Elementwise.axpy(s.prob[j], s.slotsOut.segment(), 4 * j * d, out.segment(), t * outStride, d);
+                if (trace != null) trace.add(t, j / slots, s.prob[j]);
             }
         }
     }
