@@ -1,0 +1,57 @@
+package io.moe4j.bench;
+
+import io.moe4j.engine.backend.cpu.WorkerPool;
+import io.moe4j.engine.moe.MoeLayer;
+import io.moe4j.engine.moe.RoutingStats;
+import io.moe4j.engine.moe.RoutingTrace;
+import io.moe4j.engine.tensor.DType;
+import io.moe4j.engine.tensor.Tensor;
+
+import java.lang.foreign.Arena;
+
+/** Times one row: repeated forward calls of one layer on one batch. */
+final class LayerRun {
+    /** Warm-up lasts at least this long (JIT compilation of the kernels and first-touch of scratch)… */
+    static final long WARMUP_NANOS = 300_000_000L;
+    /** …and at least this many calls, at most {@link #MAX_WARMUP_CALLS}. */
+    static final int MIN_WARMUP_CALLS = 1;
+    static final int MAX_WARMUP_CALLS = 50;
+
+    private LayerRun() {}
+
+    static BenchRow measure(BenchLayer bench, WorkerPool pool, int tokens, int repeat, String router, Progress progress) {
+        MoeLayer layer = bench.layer();
+        int experts = layer.config().numExperts();
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor x = bench.input(arena, pool, tokens);
+            Tensor ids = bench.tokenIds(arena, tokens);
+            Tensor y = Tensor.allocate(arena, DType.F32, tokens, bench.shape().model());
+            RoutingStats stats = new RoutingStats(experts);
+            progress.start(bench.shape().name() + " " + dtypeName(bench.dtype()) + " T=" + tokens, repeat);
+            long warmupStart = System.nanoTime();
+            for (int call = 0; call < MAX_WARMUP_CALLS; call++) {
+                layer.forward(x, ids, y, stats);
+                if (call + 1 >= MIN_WARMUP_CALLS && System.nanoTime() - warmupStart >= WARMUP_NANOS) break;
+            }
+            double[] ms = new double[repeat];
+            for (int r = 0; r < repeat; r++) {
+                long start = System.nanoTime();
+                layer.forward(x, ids, y, stats);
+                ms[r] = (System.nanoTime() - start) / 1e6;
+                progress.advance(1);
+            }
+            progress.finish();
+            // One more, untimed call records the routing map, so tracing never touches a timed call.
+            RoutingTrace trace = new RoutingTrace(experts);
+            layer.forward(x, ids, y, null, trace);
+            long[] loads = stats.expertLoads();
+            return new BenchRow(bench.shape().name(), dtypeName(bench.dtype()), tokens, router, new Timing(ms),
+                    RowCost.of(bench.shape(), bench.dtype(), loads), loads, stats.dropped(),
+                    new RoutingMap(trace.tokens(), experts, trace.toArray()), null);
+        }
+    }
+
+    static String dtypeName(DType type) {
+        return type.name().toLowerCase(java.util.Locale.ROOT);
+    }
+}

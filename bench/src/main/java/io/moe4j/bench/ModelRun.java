@@ -1,0 +1,66 @@
+package io.moe4j.bench;
+
+import io.moe4j.engine.tensor.DType;
+import io.moe4j.models.hf.Model;
+import io.moe4j.models.hf.Session;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.EnumMap;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * End-to-end prefill and decode on a real checkpoint, like llama-bench's pp and tg: each repeat resets the
+ * session, prefills {@code promptTokens} ids (timed), then decodes {@code decodeTokens} more one at a time (timed
+ * together). Ids are a fixed pseudo-random walk over the vocabulary, not sampled, so runs are comparable.
+ */
+final class ModelRun {
+    private ModelRun() {}
+
+    static ModelResult measure(Path directory, int threads, int promptTokens, int decodeTokens, int repeat,
+                               Progress progress) throws IOException {
+        if (promptTokens < 1) throw new IllegalArgumentException("--prompt-tokens: " + promptTokens + " is not positive");
+        if (decodeTokens < 1) throw new IllegalArgumentException("--decode-tokens: " + decodeTokens + " is not positive");
+        try (Model model = Model.open(directory, threads);
+             Session session = model.newSession(promptTokens + decodeTokens)) {
+            int vocab = model.config().vocab();
+            int[] prompt = new int[promptTokens];
+            for (int i = 0; i < promptTokens; i++) prompt[i] = id(i, vocab);
+            progress.start("model " + directory.getFileName(), repeat + 1L);
+            double[] prefill = new double[repeat];
+            double[] decode = new double[repeat];
+            for (int r = -1; r < repeat; r++) { // r = -1: warm-up, not counted
+                session.reset();
+                long start = System.nanoTime();
+                session.prefill(prompt, null);
+                long prefilled = System.nanoTime();
+                for (int i = 0; i < decodeTokens; i++) session.next(id(promptTokens + i, vocab));
+                long end = System.nanoTime();
+                if (r >= 0) {
+                    prefill[r] = (prefilled - start) / 1e6;
+                    decode[r] = (end - prefilled) / 1e6;
+                }
+                progress.advance(1);
+            }
+            progress.finish();
+            return new ModelResult(directory.toString(), weightType(model), promptTokens, new Timing(prefill),
+                    decodeTokens, new Timing(decode));
+        }
+    }
+
+    /** A fixed walk over ids 3 … V−1 (0–2 are often special tokens). */
+    private static int id(int position, int vocab) {
+        return vocab <= 3 ? position % vocab : 3 + (int) ((position * 7919L) % (vocab - 3));
+    }
+
+    /** The dtype that holds most of the checkpoint's bytes. */
+    private static String weightType(Model model) {
+        Map<DType, Long> bytes = new EnumMap<>(DType.class);
+        for (String name : model.checkpoint().names()) {
+            var info = model.checkpoint().info(name);
+            bytes.merge(info.dtype(), info.byteSize(), Long::sum);
+        }
+        return bytes.entrySet().stream().max(Map.Entry.comparingByValue()).map(e -> e.getKey().name().toLowerCase(Locale.ROOT)).orElse("?");
+    }
+}
