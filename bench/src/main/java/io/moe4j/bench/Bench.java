@@ -34,11 +34,13 @@ public final class Bench {
      * @param model    also measure this checkpoint end to end; may be null
      * @param twinStep runs the C twin on a measured row, returning the row with the twin's times; may be null
      */
-    public static BenchResult run(BenchPlan plan, Environment environment, ModelPlan model, TwinStep twinStep,
+    public static BenchResult run(BenchPlan plan, String moe4jVersion, ModelPlan model, TwinStep twinStep,
                                   Progress progress, Listener listener) throws IOException {
         List<BenchRow> rows = new ArrayList<>();
         MachineLimits machine;
+        Environment environment;
         try (WorkerPool pool = new WorkerPool(plan.threads()); CpuBackend backend = CpuBackend.create(plan.threads())) {
+            environment = Environment.current(moe4jVersion, backend.oneDnn().version(), plan.threads());
             progress.start("measuring the machine", 1);
             machine = MachineProbe.measure(pool);
             progress.finish();

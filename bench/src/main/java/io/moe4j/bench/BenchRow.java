@@ -3,9 +3,10 @@ package io.moe4j.bench;
 /**
  * One measured row of the table: a layer shape, a weight dtype and a batch of T tokens.
  *
- * @param expertLoad rows each expert received in the measured calls' routing
+ * @param expertLoad rows each expert received in the last measured call
  * @param dropped    (token, choice) pairs that capacity limits dropped
- * @param routing    the routing of the measured batch, for the heatmap
+ * @param routing    the routing of the measured batch, for the heatmap (from one extra untimed call: the same as
+ *                   the measured calls' unless the router draws random numbers per call)
  * @param twin       the C twin's times for the same row, or null when the twin did not run
  */
 public record BenchRow(String shape, String dtype, int tokens, String router, Timing timing, RowCost cost,
