@@ -22,7 +22,7 @@ final class LayerRun {
     static BenchRow measure(BenchLayer bench, WorkerPool pool, int tokens, int repeat, String router, Progress progress) {
         MoeLayer layer = bench.layer();
         int experts = layer.config().numExperts();
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofShared()) { // shared: the pool's threads fill x
             Tensor x = bench.input(arena, pool, tokens);
             Tensor ids = bench.tokenIds(arena, tokens);
             Tensor y = Tensor.allocate(arena, DType.F32, tokens, bench.shape().model());

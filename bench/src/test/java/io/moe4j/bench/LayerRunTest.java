@@ -56,15 +56,25 @@ class LayerRunTest {
     }
 
     @Test
+    void batchesLargerThanOneFillChunk() {
+        try (WorkerPool pool = new WorkerPool(2); CpuBackend backend = CpuBackend.create(2);
+             BenchLayer layer = BenchLayer.create(backend, pool, TINY, DType.F32, RouterSpec.DEFAULT, 7, Progress.NONE)) {
+            BenchRow row = LayerRun.measure(layer, pool, 200, 1, "softmax_topk", Progress.NONE);
+            assertEquals(200, row.routing().tokens());
+            assertEquals(400, java.util.Arrays.stream(row.expertLoad()).sum());
+        }
+    }
+
+    @Test
     void sameSeedSameLayerWhateverTheThreadCount() {
         try (WorkerPool one = new WorkerPool(1); WorkerPool two = new WorkerPool(2);
              CpuBackend b1 = CpuBackend.create(1); CpuBackend b2 = CpuBackend.create(2);
              BenchLayer a = BenchLayer.create(b1, one, TINY, DType.BF16, RouterSpec.DEFAULT, 3, Progress.NONE);
              BenchLayer b = BenchLayer.create(b2, two, TINY, DType.BF16, RouterSpec.DEFAULT, 3, Progress.NONE);
-             Arena arena = Arena.ofConfined()) {
-            Tensor xa = a.input(arena, one, 9), xb = b.input(arena, two, 9);
+             Arena arena = Arena.ofShared()) {
+            Tensor xa = a.input(arena, one, 90), xb = b.input(arena, two, 90);
             assertArrayEquals(xa.toFloatArray(), xb.toFloatArray());
-            Tensor ya = Tensor.allocate(arena, DType.F32, 9, 32), yb = Tensor.allocate(arena, DType.F32, 9, 32);
+            Tensor ya = Tensor.allocate(arena, DType.F32, 90, 32), yb = Tensor.allocate(arena, DType.F32, 90, 32);
             RoutingStats sa = new RoutingStats(8), sb = new RoutingStats(8);
             a.layer().forward(xa, null, ya, sa);
             b.layer().forward(xb, null, yb, sb);
