@@ -237,6 +237,22 @@ public final class Tensor {
         return this;
     }
 
+    // Fixed-arity forms: hot paths check shapes on every call, and a varargs call allocates its long[] each time.
+    public Tensor requireShape(String what, long d0) {
+        if (shape.length != 1 || shape[0] != d0) requireShape(what, new long[] {d0});
+        return this;
+    }
+
+    public Tensor requireShape(String what, long d0, long d1) {
+        if (shape.length != 2 || shape[0] != d0 || shape[1] != d1) requireShape(what, new long[] {d0, d1});
+        return this;
+    }
+
+    public Tensor requireShape(String what, long d0, long d1, long d2) {
+        if (shape.length != 3 || shape[0] != d0 || shape[1] != d1 || shape[2] != d2) requireShape(what, new long[] {d0, d1, d2});
+        return this;
+    }
+
     public Tensor requireShape(String what, long... expected) {
         if (!Arrays.equals(shape, expected)) {
             throw new IllegalArgumentException(what + " must have shape " + Shape.toString(expected)
