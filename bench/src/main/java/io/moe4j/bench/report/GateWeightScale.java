@@ -4,6 +4,10 @@ import org.jfree.chart.renderer.PaintScale;
 
 import java.awt.Color;
 import java.awt.Paint;
+import java.math.BigDecimal;
+import java.math.MathContext;
+import java.math.RoundingMode;
+import java.util.Arrays;
 
 /**
  * Colours for gate weights: viridis from 0 to the upper bound (perceptually even, readable in grey and by
@@ -23,9 +27,27 @@ record GateWeightScale(double upperBound) implements PaintScale {
         }
     }
 
-    /** A bound at or above {@code maxWeight} rounded up to a tenth, so the colour bar ends on a round number. */
-    static GateWeightScale covering(double maxWeight) {
-        return new GateWeightScale(maxWeight > 0 ? Math.ceil(maxWeight * 10 - 1e-9) / 10 : 1);
+    /** Share of the non-zero cells the colours spread over; the rest, the outliers, take the top colour. */
+    static final double COVERED = 0.99;
+
+    /**
+     * A bound at the 99th percentile of the non-zero weights, rounded up to two significant digits. Taking the
+     * maximum instead would let one outlier cell squeeze every other cell into the dark end, which happens with
+     * binned maps, where means over many tokens are small and a few bins stand out.
+     */
+    static GateWeightScale covering(float[] weights) {
+        float[] nonZero = new float[weights.length];
+        int n = 0;
+        for (float w : weights) if (w > 0) nonZero[n++] = w;
+        if (n == 0) return new GateWeightScale(1);
+        Arrays.sort(nonZero, 0, n);
+        double quantile = nonZero[(int) Math.ceil(COVERED * n) - 1];
+        return new GateWeightScale(new BigDecimal(quantile).round(new MathContext(2, RoundingMode.CEILING)).doubleValue());
+    }
+
+    /** The bound as the colour bar's label writes it: 0.066, 0.7, 1. */
+    String upperBoundText() {
+        return BigDecimal.valueOf(upperBound).stripTrailingZeros().toPlainString();
     }
 
     @Override

@@ -21,7 +21,6 @@ import java.awt.Font;
 import java.awt.Graphics2D;
 import java.awt.geom.Rectangle2D;
 import java.awt.image.BufferedImage;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,6 +29,8 @@ import java.util.Map;
  * The routing picture: one panel per layer shape and router, tokens down, experts across, each cell coloured by
  * the gate weight the token gave the expert. Routing does not depend on the weight dtype, so each panel shows the
  * row with the most tokens; batches longer than {@link #MAX_ROWS} are binned into runs of tokens (mean weight).
+ * Each panel has its own colour bar: a binned panel's means are far smaller than single tokens' weights, and on a
+ * shared scale it would be one dark block.
  */
 final class RoutingHeatmap {
     static final int PANEL_WIDTH = 480;
@@ -66,16 +67,6 @@ final class RoutingHeatmap {
         Headless.ensure();
         List<BenchRow> rows = panelRows(result.rows());
         if (rows.isEmpty()) throw new IllegalArgumentException("no row recorded its routing: nothing to draw a heatmap of");
-        List<BinnedRouting> maps = new ArrayList<>();
-        double max = 0;
-        for (BenchRow row : rows) {
-            BinnedRouting map = BinnedRouting.of(row.routing(), MAX_ROWS);
-            maps.add(map);
-            max = Math.max(max, map.maxMean());
-        }
-        // One scale for all panels, so the same colour means the same weight everywhere in the picture.
-        GateWeightScale scale = GateWeightScale.covering(max);
-
         BufferedImage image = new BufferedImage(width(rows.size()), height(rows.size()), BufferedImage.TYPE_INT_RGB);
         Graphics2D g = image.createGraphics();
         try {
@@ -84,7 +75,7 @@ final class RoutingHeatmap {
             for (int i = 0; i < rows.size(); i++) {
                 Rectangle2D cell = new Rectangle2D.Double(i % MAX_COLUMNS * PANEL_WIDTH, i / MAX_COLUMNS * PANEL_HEIGHT,
                         PANEL_WIDTH, PANEL_HEIGHT);
-                panel(rows.get(i), maps.get(i), scale).draw(g, cell);
+                panel(rows.get(i), BinnedRouting.of(rows.get(i).routing(), MAX_ROWS)).draw(g, cell);
             }
         } finally {
             g.dispose();
@@ -92,14 +83,15 @@ final class RoutingHeatmap {
         return image;
     }
 
-    private static JFreeChart panel(BenchRow row, BinnedRouting map, GateWeightScale scale) {
+    private static JFreeChart panel(BenchRow row, BinnedRouting map) {
+        GateWeightScale scale = GateWeightScale.covering(map.means());
         double[] xs = new double[map.bins() * map.experts()];
         double[] ys = new double[xs.length];
         double[] zs = new double[xs.length];
         for (int bin = 0, i = 0; bin < map.bins(); bin++) {
             for (int e = 0; e < map.experts(); e++, i++) {
                 xs[i] = e;
-                ys[i] = map.binStart(bin);
+                ys[i] = map.binStart(bin) - 0.5;
                 zs[i] = map.mean(bin, e);
             }
         }
@@ -110,8 +102,8 @@ final class RoutingHeatmap {
         renderer.setPaintScale(scale);
         renderer.setBlockWidth(1);
         renderer.setBlockHeight(map.binSize());
-        // Anchored at the data-space bottom centre: a cell spans [e - ½, e + ½] across and [first token,
-        // first token + bin) down, so the token axis reads in token numbers even when rows are bins.
+        // Anchored at the data-space bottom centre: a cell spans [e - ½, e + ½] across and [first token - ½,
+        // first token + bin - ½] down, so every token, binned or not, sits at its own number on the axis.
         renderer.setBlockAnchor(RectangleAnchor.BOTTOM);
 
         NumberAxis experts = new NumberAxis("expert");
@@ -121,7 +113,7 @@ final class RoutingHeatmap {
 
         NumberAxis tokens = new NumberAxis(map.binSize() == 1 ? "token"
                 : "token (each row: mean of " + map.binSize() + " tokens)");
-        tokens.setRange(0, map.tokens());
+        tokens.setRange(-0.5, map.tokens() - 0.5);
         tokens.setInverted(true); // token 0 on top, as a table reads
         tokens.setStandardTickUnits(NumberAxis.createIntegerTickUnits());
         style(tokens);
@@ -143,10 +135,12 @@ final class RoutingHeatmap {
         chart.addSubtitle(new TextTitle(row.expertsUsed() + "/" + map.experts() + " experts used · load spread "
                 + Numbers.format(row.loadSpread()) + " · " + row.dropped() + " dropped", AXIS_FONT));
 
-        NumberAxis weightAxis = new NumberAxis(map.binSize() == 1 ? "gate weight (white: not routed)"
-                : "mean gate weight (white: not routed)");
+        NumberAxis weightAxis = new NumberAxis((map.binSize() == 1 ? "gate weight" : "mean gate weight")
+                + " (white: not routed" + (map.maxMean() > scale.getUpperBound() ? "; top colour: ≥ "
+                + scale.upperBoundText() : "") + ")");
         weightAxis.setRange(0, scale.getUpperBound());
         style(weightAxis);
+        weightAxis.setTickLabelInsets(new RectangleInsets(8, 4, 8, 4)); // room between labels: fewer, calmer ticks
         PaintScaleLegend bar = new PaintScaleLegend(scale, weightAxis);
         bar.setPosition(RectangleEdge.RIGHT);
         bar.setStripWidth(14);

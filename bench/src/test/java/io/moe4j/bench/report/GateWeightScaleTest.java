@@ -21,10 +21,23 @@ class GateWeightScaleTest {
     }
 
     @Test
-    void theBoundIsRoundedUpToATenth() {
-        assertEquals(0.7, GateWeightScale.covering(0.66).getUpperBound(), 1e-12);
-        assertEquals(0.5, GateWeightScale.covering(0.5).getUpperBound(), 1e-12);
-        assertEquals(1, GateWeightScale.covering(0).getUpperBound(), 1e-12);
+    void theBoundIsTheLargestWeightRoundedUpToTwoDigits() {
+        assertEquals(0.66, GateWeightScale.covering(new float[] {0, 0.3f, 0.655f}).getUpperBound(), 1e-12);
+        assertEquals(0.7, GateWeightScale.covering(new float[] {0.7f, 0.1f}).getUpperBound(), 1e-12);
+        assertEquals("0.7", GateWeightScale.covering(new float[] {0.7f, 0.1f}).upperBoundText());
+        assertEquals(1, GateWeightScale.covering(new float[] {0, 0}).getUpperBound(), 1e-12, "nothing routed");
         assertThrows(IllegalArgumentException.class, () -> new GateWeightScale(0));
+    }
+
+    @Test
+    void aFewOutliersDoNotSqueezeTheRestIntoTheDarkEnd() {
+        float[] weights = new float[1000];
+        java.util.Arrays.fill(weights, 0.02f);
+        for (int i = 0; i < 5; i++) weights[i] = 0.2f; // 0.5 % outliers
+        for (int i = 5; i < 500; i += 5) weights[i] = 0.065f;
+        GateWeightScale scale = GateWeightScale.covering(weights);
+        assertEquals(0.065, scale.getUpperBound(), 1e-12);
+        assertEquals("0.065", scale.upperBoundText());
+        assertEquals(new Color(0xfde725), scale.getPaint(0.2));
     }
 }
