@@ -185,7 +185,8 @@ final class HtmlReport {
                 .append("order, columns the experts; a cell's colour is the gate weight with which the token's output took ")
                 .append("that expert, white where the token did not go there. A top-k router colours k cells per row. ")
                 .append("A column paler or emptier than the others is an expert that gets less work: the load spread ")
-                .append("above each panel is the busiest expert's load over the mean (1 = perfectly even).");
+                .append("above each panel is the busiest expert's load over the mean (1 = perfectly even). Each panel ")
+                .append("has its own colour bar, spanning 99 % of its routed cells; the rare cells above take the top colour.");
         if (binned) {
             html.append(" Batches longer than ").append(RoutingHeatmap.MAX_ROWS).append(" tokens are drawn in bins of ")
                     .append("consecutive tokens, each row showing the mean weight over its bin, so a row there blends ")

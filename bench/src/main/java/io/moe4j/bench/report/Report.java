@@ -28,8 +28,8 @@ public final class Report {
 
     /**
      * Writes {@value #ROOFLINE}, {@value #ROUTING} (when a row recorded its routing) and {@value #INDEX} into
-     * {@code dir}, creating it and its parents as needed and replacing earlier report files there. The page is
-     * written last, so a page that exists never points at a missing picture.
+     * {@code dir}, creating it and its parents as needed and replacing earlier report files there. Everything is
+     * drawn before the folder is touched, and the page is written after the pictures it shows.
      *
      * @return the page's path
      * @throws IOException with a message naming the path when the folder cannot be created or written
@@ -37,18 +37,20 @@ public final class Report {
      */
     public static Path write(Path dir, BenchResult result) throws IOException {
         Headless.ensure();
+        BufferedImage roofline = RooflinePlot.render(result);
+        BufferedImage routing = RoutingHeatmap.panelRows(result.rows()).isEmpty() ? null : RoutingHeatmap.render(result);
+        String html = HtmlReport.render(result, ROOFLINE, routing != null ? ROUTING : null);
+
         prepare(dir);
-        writePng(dir.resolve(ROOFLINE), RooflinePlot.render(result));
-        boolean routing = !RoutingHeatmap.panelRows(result.rows()).isEmpty();
+        writePng(dir.resolve(ROOFLINE), roofline);
         Path routingFile = dir.resolve(ROUTING);
-        if (routing) {
-            writePng(routingFile, RoutingHeatmap.render(result));
+        if (routing != null) {
+            writePng(routingFile, routing);
         } else {
             // A heatmap left from an earlier run in the same folder would describe a different run.
             delete(routingFile);
         }
         Path index = dir.resolve(INDEX);
-        String html = HtmlReport.render(result, ROOFLINE, routing ? ROUTING : null);
         try {
             Files.writeString(index, html, StandardCharsets.UTF_8);
         } catch (IOException e) {

@@ -8,6 +8,7 @@ import org.jfree.chart.JFreeChart;
 import org.jfree.chart.annotations.XYTextAnnotation;
 import org.jfree.chart.axis.LogAxis;
 import org.jfree.chart.axis.ValueAxis;
+import org.jfree.chart.block.BlockBorder;
 import org.jfree.chart.plot.DatasetRenderingOrder;
 import org.jfree.chart.plot.ValueMarker;
 import org.jfree.chart.plot.XYPlot;
@@ -62,7 +63,7 @@ final class RooflinePlot {
     static BufferedImage render(BenchResult result) {
         Headless.ensure();
         Roofline roof = Roofline.of(result.machine());
-        List<BenchRow> plotted = result.rows().stream().filter(r -> r.flopsPerByte() > 0 && r.gflopPerS() > 0).toList();
+        List<BenchRow> plotted = result.rows().stream().filter(RooflinePlot::plottable).toList();
 
         double xLo = roof.ridge(), xHi = roof.ridge(), yLo = roof.fmaGflopPerS(), yHi = roof.fmaGflopPerS();
         for (BenchRow row : plotted) {
@@ -99,7 +100,7 @@ final class RooflinePlot {
         chart.setBackgroundPaint(Color.WHITE);
         chart.setPadding(new RectangleInsets(8, 8, 8, 16));
         chart.getLegend().setItemFont(new Font(Font.SANS_SERIF, Font.PLAIN, 13));
-        chart.getLegend().setFrame(org.jfree.chart.block.BlockBorder.NONE);
+        chart.getLegend().setFrame(BlockBorder.NONE);
         chart.addSubtitle(new TextTitle(String.format(Locale.ROOT,
                 "%d threads · read bandwidth %s GB/s · FMA peak %s GFLOP/s · ridge at %s FLOP/byte",
                 result.machine().threads(), Numbers.format(roof.readGbPerS()), Numbers.format(roof.fmaGflopPerS()),
@@ -107,7 +108,7 @@ final class RooflinePlot {
         int skipped = result.rows().size() - plotted.size();
         if (skipped > 0) {
             chart.addSubtitle(new TextTitle(skipped + (skipped == 1 ? " row is" : " rows are")
-                    + " not plotted: no weight bytes or no FLOPs to place on log axes", LABEL_FONT));
+                    + " not plotted: no weight bytes, no FLOPs or no time to place on log axes", LABEL_FONT));
         }
 
         // The labels need pixel positions, which exist only once the chart is laid out: draw once to lay out,
@@ -116,6 +117,12 @@ final class RooflinePlot {
         draw(chart, info);
         annotate(plot, roof, pointRows, info.getPlotInfo().getDataArea());
         return draw(chart, null);
+    }
+
+    /** A log axis has no place for zero, and an infinite rate (a zero time) has no place at all. */
+    private static boolean plottable(BenchRow row) {
+        double x = row.flopsPerByte(), y = row.gflopPerS();
+        return x > 0 && y > 0 && Double.isFinite(x) && Double.isFinite(y);
     }
 
     private static BufferedImage draw(JFreeChart chart, ChartRenderingInfo info) {
@@ -136,7 +143,7 @@ final class RooflinePlot {
         return axis;
     }
 
-    /** Dataset 0: the two ceilings (legend entries), their faint continuations past the ridge, the ridge point. */
+    /** Dataset 0: the two ceilings (legend entries) and their faint continuations past the ridge. */
     private static void addCeilings(XYPlot plot, Roofline roof, double xLo, double xHi) {
         double ridge = roof.ridge(), fma = roof.fmaGflopPerS();
         XYSeriesCollection ceilings = new XYSeriesCollection();

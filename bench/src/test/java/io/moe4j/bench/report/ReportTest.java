@@ -3,8 +3,10 @@ package io.moe4j.bench.report;
 import io.moe4j.bench.BenchResult;
 import io.moe4j.bench.BenchRow;
 import io.moe4j.bench.LayerShape;
+import io.moe4j.bench.MachineLimits;
 import io.moe4j.bench.ModelResult;
 import io.moe4j.bench.RoutingMap;
+import io.moe4j.bench.RowCost;
 import io.moe4j.bench.Timing;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -146,6 +148,28 @@ class ReportTest {
         BufferedImage routing = decode(temp.resolve(Report.ROUTING));
         assertEquals(RoutingHeatmap.width(2), routing.getWidth());
         assertEquals(RoutingHeatmap.height(2), routing.getHeight());
+    }
+
+    @Test
+    void aRowWithNothingToPlaceOnLogAxesIsLeftOffThePlotButNotTheTable() throws IOException {
+        BenchResult sample = SampleResults.mixtral(false, null);
+        BenchRow first = sample.rows().getFirst();
+        BenchRow empty = new BenchRow("empty-shape", first.dtype(), 1, first.router(), first.timing(), new RowCost(0, 0),
+                new long[first.expertLoad().length], 0, first.routing(), null);
+        List<BenchRow> rows = new ArrayList<>(sample.rows());
+        rows.add(empty);
+        String html = Files.readString(Report.write(temp, new BenchResult(sample.environment(), sample.machine(), rows, null)));
+        assertTrue(html.contains("<td>empty-shape</td>"));
+        assertDrawn(decode(temp.resolve(Report.ROOFLINE)));
+    }
+
+    @Test
+    void limitsThatMakeNoRoofFailBeforeTheFolderIsMade() {
+        BenchResult sample = SampleResults.mixtral(false, null);
+        BenchResult unmeasured = new BenchResult(sample.environment(), new MachineLimits(0, 0, 2), sample.rows(), null);
+        Path dir = temp.resolve("never");
+        assertThrows(IllegalArgumentException.class, () -> Report.write(dir, unmeasured));
+        assertFalse(Files.exists(dir));
     }
 
     @Test
