@@ -131,7 +131,8 @@ public final class GgufWriter {
         }
         long headerBytes = h.size();
         writeFully(out, ByteBuffer.wrap(h.toByteArray()));
-        pad(out, alignUp(headerBytes, alignment) - headerBytes);
+        // Without tensors there is no data section to align, and padding for one would cost up to 2^31 bytes.
+        if (!tensors.isEmpty()) pad(out, alignUp(headerBytes, alignment) - headerBytes);
         for (Entry t : tensors.values()) {
             MemorySegment bytes = t.source().bytes();
             if (bytes.byteSize() != t.byteSize()) {

@@ -216,6 +216,16 @@ class GgufRoundTripTest {
     }
 
     @Test
+    void aFileWithoutTensorsIsNotPaddedToItsAlignment() throws IOException {
+        // Found by fuzzing: a 1 GiB alignment and no tensors made the writer emit a gigabyte of padding.
+        Path file = write(new GgufWriter().alignment(1 << 30));
+        assertTrue(Files.size(file) < 100, () -> file + " is " + file.toFile().length() + " bytes");
+        try (GgufFile f = GgufFile.open(file)) {
+            assertEquals(1 << 30, f.alignment());
+        }
+    }
+
+    @Test
     void version2FilesAreRead() throws IOException {
         Path file = write(new GgufWriter().metadata("k", GgufValue.int32(1)));
         byte[] bytes = Files.readAllBytes(file);
