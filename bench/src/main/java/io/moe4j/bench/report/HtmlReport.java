@@ -50,8 +50,8 @@ final class HtmlReport {
                 .append("<title>moe4j bench · ").append(esc(env.started())).append("</title>\n")
                 .append("<style>\n").append(STYLE).append("</style>\n</head>\n<body>\n")
                 .append("<h1>moe4j bench</h1>\n")
-                .append("<p class=\"lede\">").append(esc(env.cpu())).append(" · ").append(env.threads())
-                .append(" threads · ").append(esc(env.started())).append("</p>\n");
+                .append("<p class=\"lede\">").append(esc(env.cpu())).append(" · ")
+                .append(Numbers.count(env.threads(), "thread")).append(" · ").append(esc(env.started())).append("</p>\n");
         machine(html, env, result.machine());
         rows(html, result);
         if (result.model() != null) model(html, result.model());
@@ -65,7 +65,7 @@ final class HtmlReport {
     private static void machine(StringBuilder html, Environment env, MachineLimits machine) {
         Roofline roof = Roofline.of(machine);
         html.append("<h2>Machine</h2>\n<table class=\"facts\">\n");
-        fact(html, "CPU", esc(env.cpu()) + " (" + env.cores() + " cores)");
+        fact(html, "CPU", esc(env.cpu()) + " (" + Numbers.count(env.cores(), "core") + ")");
         fact(html, "OS", esc(env.os()));
         fact(html, "Java", esc(env.java()));
         fact(html, "moe4j", esc(env.moe4j()));

@@ -19,4 +19,9 @@ final class Numbers {
     static String percent(double value) {
         return Double.isFinite(value) ? String.format(Locale.ROOT, "%.1f %%", value) : "–";
     }
+
+    /** "1 thread", "2 threads". */
+    static String count(long n, String noun) {
+        return n + " " + noun + (n == 1 ? "" : "s");
+    }
 }

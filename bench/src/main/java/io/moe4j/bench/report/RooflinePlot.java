@@ -102,8 +102,8 @@ final class RooflinePlot {
         chart.getLegend().setItemFont(new Font(Font.SANS_SERIF, Font.PLAIN, 13));
         chart.getLegend().setFrame(BlockBorder.NONE);
         chart.addSubtitle(new TextTitle(String.format(Locale.ROOT,
-                "%d threads · read bandwidth %s GB/s · FMA peak %s GFLOP/s · ridge at %s FLOP/byte",
-                result.machine().threads(), Numbers.format(roof.readGbPerS()), Numbers.format(roof.fmaGflopPerS()),
+                "%s · read bandwidth %s GB/s · FMA peak %s GFLOP/s · ridge at %s FLOP/byte",
+                Numbers.count(result.machine().threads(), "thread"), Numbers.format(roof.readGbPerS()), Numbers.format(roof.fmaGflopPerS()),
                 Numbers.format(roof.ridge())), new Font(Font.SANS_SERIF, Font.PLAIN, 13)));
         int skipped = result.rows().size() - plotted.size();
         if (skipped > 0) {

@@ -37,4 +37,10 @@ class NumbersTest {
             Locale.setDefault(before);
         }
     }
+
+    @Test
+    void countsAgreeWithTheirNoun() {
+        assertEquals("1 thread", Numbers.count(1, "thread"));
+        assertEquals("2 threads", Numbers.count(2, "thread"));
+    }
 }
