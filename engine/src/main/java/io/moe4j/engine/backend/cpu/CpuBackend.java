@@ -110,10 +110,15 @@ public final class CpuBackend implements Backend {
      */
     public String matmulImplementation(DType wType, int m, long n, long k) {
         if (wType == DType.F32) return "oneDNN " + matmulImplementation(m, n, k);
-        if (wType.isBlockQuantized() && m <= QUANT_GEMV_MAX_ROWS) return wType + " GEMV (Vector API)";
+        if (wType.isBlockQuantized()) {
+            return switch (quantPath(wType, m)) {
+                case GEMV -> wType + " GEMV (Vector API)";
+                case INT8_DOT -> wType + " x int8-quantized activations, integer dot products (Vector API)";
+                case DEQUANTIZED_ONEDNN -> wType + " dequantized per column block + oneDNN " + matmulImplementation(m, n, k);
+            };
+        }
         if (!wType.isBlockQuantized() && m <= GEMV_MAX_ROWS) return wType + " GEMV (Vector API)";
-        String how = wType.isBlockQuantized() ? " dequantized" : " widened";
-        return wType + how + " per column block + oneDNN " + matmulImplementation(m, n, k);
+        return wType + " widened per column block + oneDNN " + matmulImplementation(m, n, k);
     }
 
     /** oneDNN primitives created so far (one per distinct shape and M bucket). */
@@ -124,14 +129,56 @@ public final class CpuBackend implements Backend {
         checkOpen();
         MatmulShape.check(x, w, y);
         int m = (int) x.dim(0);
-        int n = (int) w.dim(0);
-        int k = (int) w.dim(1);
-        if (m == 0 || n == 0) return;
+        if (m == 0 || w.dim(0) == 0) return;
+        if (w.dtype().isBlockQuantized()) {
+            quantized(x, w, y, quantPath(w.dtype(), m));
+            return;
+        }
         boolean kMajor = MatmulShape.isKMajor(w);
-        if (w.dtype().isBlockQuantized() ? m <= QUANT_GEMV_MAX_ROWS : w.dtype() != DType.F32 && m <= GEMV_MAX_ROWS && !kMajor) {
+        if (w.dtype() != DType.F32 && m <= GEMV_MAX_ROWS && !kMajor) {
             gemv(x, w, y);
             return;
         }
+        blocked(x, w, y, kMajor);
+    }
+
+    /**
+     * {@link #matmul} with block-quantized weights through the given path rather than the one chosen by M.
+     *
+     * @throws IllegalArgumentException on bad operands, weights that are not block-quantized, or
+     *         {@link QuantPath#INT8_DOT} with weights other than Q8_0 and Q4_0
+     */
+    public void matmul(Tensor x, Tensor w, Tensor y, QuantPath path) {
+        checkOpen();
+        MatmulShape.check(x, w, y);
+        if (!w.dtype().isBlockQuantized()) throw new IllegalArgumentException("matmul path " + path + " needs block-quantized weights, got " + w);
+        if (x.dim(0) == 0 || w.dim(0) == 0) return;
+        quantized(x, w, y, path);
+    }
+
+    /** The path {@link #matmul} takes for M rows of x and block-quantized weights of {@code wType}. */
+    public static QuantPath quantPath(DType wType, int m) {
+        return m <= QUANT_GEMV_MAX_ROWS ? QuantPath.GEMV : QuantPath.DEQUANTIZED_ONEDNN;
+    }
+
+    private void quantized(Tensor x, Tensor w, Tensor y, QuantPath path) {
+        if (path == QuantPath.DEQUANTIZED_ONEDNN) {
+            blocked(x, w, y, false);
+            return;
+        }
+        QuantGemvTask task = state().quantGemv.set(x, w, y);
+        if (path == QuantPath.INT8_DOT) task.int8Activations();
+        if (sharedWithPool(x, w, y)) {
+            task.execute(pool);
+        } else {
+            int chunks = task.chunks(1);
+            for (int c = 0; c < chunks; c++) task.run(c);
+        }
+    }
+
+    /** The product as column blocks through oneDNN f32 ({@link BlockedMatmul}), non-F32 weights widened per block. */
+    private void blocked(Tensor x, Tensor w, Tensor y, boolean kMajor) {
+        int m = (int) x.dim(0), n = (int) w.dim(0), k = (int) w.dim(1);
         long xAddress = DataHandles.address(x.segment(), 0, 4 * ((m - 1) * x.stride(0) + k));
         long yAddress = DataHandles.address(y.segment(), 0, 4 * ((m - 1) * y.stride(0) + n));
         DataHandles.address(w.segment(), 0, w.byteSize());
@@ -156,16 +203,6 @@ public final class CpuBackend implements Backend {
     }
 
     private void gemv(Tensor x, Tensor w, Tensor y) {
-        if (w.dtype().isBlockQuantized()) {
-            QuantGemvTask task = state().quantGemv.set(x, w, y);
-            if (sharedWithPool(x, w, y)) {
-                task.execute(pool);
-            } else {
-                int chunks = task.chunks(1);
-                for (int c = 0; c < chunks; c++) task.run(c);
-            }
-            return;
-        }
         GemvTask task = state().gemv.set(x, w, y);
         if (sharedWithPool(x, w, y)) {
             task.execute(pool);

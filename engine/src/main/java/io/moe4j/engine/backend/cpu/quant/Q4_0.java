@@ -40,7 +40,7 @@ public final class Q4_0 {
         QuantVectors.checkRange("Q4_0", BLOCK, BLOCK_BYTES, src, srcOffset, dst, dstOffset, count);
         for (long b = 0, blocks = count / BLOCK; b < blocks; b++) {
             long s = srcOffset + b * BLOCK_BYTES, o = dstOffset + b * BLOCK * 4;
-            FloatVector d = FloatVector.broadcast(F, QuantVectors.half(src, s));
+            FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(src.get(I16, s)));
             for (int j = 0; j < 16; j += 8) {
                 IntVector v = (IntVector) ByteVector.fromMemorySegment(B8, src, s + 2 + j, LE)
                         .convertShape(VectorOperators.B2I, I, 0);

@@ -7,6 +7,7 @@ import static io.moe4j.engine.backend.cpu.quant.QuantVectors.H1;
 import static io.moe4j.engine.backend.cpu.quant.QuantVectors.H2;
 import static io.moe4j.engine.backend.cpu.quant.QuantVectors.H4;
 import static io.moe4j.engine.backend.cpu.quant.QuantVectors.I;
+import static io.moe4j.engine.backend.cpu.quant.QuantVectors.I16;
 import static io.moe4j.engine.backend.cpu.quant.QuantVectors.LE;
 import static jdk.incubator.vector.VectorOperators.ASHR;
 import static jdk.incubator.vector.VectorOperators.B2I;
@@ -41,28 +42,28 @@ final class Q4_0Gemv {
         for (int j = 0, o = 0; j < k; j += Q4_0.BLOCK, o += Q4_0.BLOCK_BYTES) {
             FloatVector p0 = FloatVector.fromArray(F, xp, j), p1 = FloatVector.fromArray(F, xp, j + 8);
             FloatVector p2 = FloatVector.fromArray(F, xp, j + 16), p3 = FloatVector.fromArray(F, xp, j + 24);
-            FloatVector d = FloatVector.broadcast(F, QuantVectors.half(w, w0 + o));
+            FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(w.get(I16, w0 + o)));
             IntVector u = (IntVector) ByteVector.fromMemorySegment(B8, w, w0 + o + 2, LE).convertShape(B2I, I, 0);
             IntVector v = (IntVector) ByteVector.fromMemorySegment(B8, w, w0 + o + 10, LE).convertShape(B2I, I, 0);
             a0 = ((FloatVector) u.and(15).sub(8).convert(I2F, 0)).mul(d).fma(p0, a0);
             a0 = ((FloatVector) v.and(15).sub(8).convert(I2F, 0)).mul(d).fma(p1, a0);
             a0 = ((FloatVector) u.lanewise(ASHR, 4).and(15).sub(8).convert(I2F, 0)).mul(d).fma(p2, a0);
             a0 = ((FloatVector) v.lanewise(ASHR, 4).and(15).sub(8).convert(I2F, 0)).mul(d).fma(p3, a0);
-            d = FloatVector.broadcast(F, QuantVectors.half(w, w1 + o));
+            d = FloatVector.broadcast(F, Float.float16ToFloat(w.get(I16, w1 + o)));
             u = (IntVector) ByteVector.fromMemorySegment(B8, w, w1 + o + 2, LE).convertShape(B2I, I, 0);
             v = (IntVector) ByteVector.fromMemorySegment(B8, w, w1 + o + 10, LE).convertShape(B2I, I, 0);
             a1 = ((FloatVector) u.and(15).sub(8).convert(I2F, 0)).mul(d).fma(p0, a1);
             a1 = ((FloatVector) v.and(15).sub(8).convert(I2F, 0)).mul(d).fma(p1, a1);
             a1 = ((FloatVector) u.lanewise(ASHR, 4).and(15).sub(8).convert(I2F, 0)).mul(d).fma(p2, a1);
             a1 = ((FloatVector) v.lanewise(ASHR, 4).and(15).sub(8).convert(I2F, 0)).mul(d).fma(p3, a1);
-            d = FloatVector.broadcast(F, QuantVectors.half(w, w2 + o));
+            d = FloatVector.broadcast(F, Float.float16ToFloat(w.get(I16, w2 + o)));
             u = (IntVector) ByteVector.fromMemorySegment(B8, w, w2 + o + 2, LE).convertShape(B2I, I, 0);
             v = (IntVector) ByteVector.fromMemorySegment(B8, w, w2 + o + 10, LE).convertShape(B2I, I, 0);
             a2 = ((FloatVector) u.and(15).sub(8).convert(I2F, 0)).mul(d).fma(p0, a2);
             a2 = ((FloatVector) v.and(15).sub(8).convert(I2F, 0)).mul(d).fma(p1, a2);
             a2 = ((FloatVector) u.lanewise(ASHR, 4).and(15).sub(8).convert(I2F, 0)).mul(d).fma(p2, a2);
             a2 = ((FloatVector) v.lanewise(ASHR, 4).and(15).sub(8).convert(I2F, 0)).mul(d).fma(p3, a2);
-            d = FloatVector.broadcast(F, QuantVectors.half(w, w3 + o));
+            d = FloatVector.broadcast(F, Float.float16ToFloat(w.get(I16, w3 + o)));
             u = (IntVector) ByteVector.fromMemorySegment(B8, w, w3 + o + 2, LE).convertShape(B2I, I, 0);
             v = (IntVector) ByteVector.fromMemorySegment(B8, w, w3 + o + 10, LE).convertShape(B2I, I, 0);
             a3 = ((FloatVector) u.and(15).sub(8).convert(I2F, 0)).mul(d).fma(p0, a3);
@@ -87,7 +88,7 @@ final class Q4_0Gemv {
     private static void k1x1(float[] xp, int k, MemorySegment w, long w0, MemorySegment y, long yo) {
         FloatVector a0 = FloatVector.zero(F);
         for (int j = 0, o = 0; j < k; j += Q4_0.BLOCK, o += Q4_0.BLOCK_BYTES) {
-            FloatVector d = FloatVector.broadcast(F, QuantVectors.half(w, w0 + o));
+            FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(w.get(I16, w0 + o)));
             IntVector u = (IntVector) ByteVector.fromMemorySegment(B8, w, w0 + o + 2, LE).convertShape(B2I, I, 0);
             IntVector v = (IntVector) ByteVector.fromMemorySegment(B8, w, w0 + o + 10, LE).convertShape(B2I, I, 0);
             a0 = ((FloatVector) u.and(15).sub(8).convert(I2F, 0)).mul(d).fma(FloatVector.fromArray(F, xp, j), a0);

@@ -3,6 +3,7 @@ package io.moe4j.engine.backend.cpu.quant;
 import static io.moe4j.engine.backend.cpu.quant.QuantVectors.B8;
 import static io.moe4j.engine.backend.cpu.quant.QuantVectors.F;
 import static io.moe4j.engine.backend.cpu.quant.QuantVectors.I;
+import static io.moe4j.engine.backend.cpu.quant.QuantVectors.I16;
 import static io.moe4j.engine.backend.cpu.quant.QuantVectors.LE;
 
 import java.lang.foreign.MemorySegment;
@@ -42,12 +43,14 @@ public final class Q4_K {
         QuantVectors.checkRange("Q4_K", BLOCK, BLOCK_BYTES, src, srcOffset, dst, dstOffset, count);
         for (long b = 0, blocks = count / BLOCK; b < blocks; b++) {
             long s = srcOffset + b * BLOCK_BYTES, o = dstOffset + b * BLOCK * 4;
-            float d = QuantVectors.half(src, s), dmin = QuantVectors.half(src, s + 2);
+            float d = Float.float16ToFloat(src.get(I16, s)), dmin = Float.float16ToFloat(src.get(I16, s + 2));
+            long lo = src.get(QuantVectors.I64, s + 4);
+            int hi = src.get(QuantVectors.I32, s + 12);
             for (int p = 0; p < 4; p++) {
-                FloatVector d1 = FloatVector.broadcast(F, d * scale(src, s + 4, 2 * p));
-                FloatVector m1 = FloatVector.broadcast(F, dmin * min(src, s + 4, 2 * p));
-                FloatVector d2 = FloatVector.broadcast(F, d * scale(src, s + 4, 2 * p + 1));
-                FloatVector m2 = FloatVector.broadcast(F, dmin * min(src, s + 4, 2 * p + 1));
+                FloatVector d1 = FloatVector.broadcast(F, d * scale(lo, hi, 2 * p));
+                FloatVector m1 = FloatVector.broadcast(F, dmin * min(lo, hi, 2 * p));
+                FloatVector d2 = FloatVector.broadcast(F, d * scale(lo, hi, 2 * p + 1));
+                FloatVector m2 = FloatVector.broadcast(F, dmin * min(lo, hi, 2 * p + 1));
                 long q = s + 16 + 32L * p, out = o + 4L * 64 * p;
                 for (int j = 0; j < 32; j += 8) {
                     IntVector v = (IntVector) ByteVector.fromMemorySegment(B8, src, q + j, LE)
@@ -62,19 +65,20 @@ public final class Q4_K {
     }
 
     /**
-     * The 6-bit scale of sub-block {@code j} (0..7) from the 12 packed bytes at {@code scales}: bytes 0..3 hold
-     * the scales of sub-blocks 0..3 in their low 6 bits, bytes 4..7 their mins; sub-blocks 4..7 take their low 4
-     * bits from the nibbles of bytes 8..11 (scale low, min high) and their top 2 bits from the top bits of
-     * bytes 0..3 (scales) and 4..7 (mins). The same packing serves Q5_K.
+     * The 6-bit scale of sub-block {@code j} (0..7) from the 12 packed bytes, given as {@code lo} (bytes 0..7, little
+     * endian) and {@code hi} (bytes 8..11): bytes 0..3 hold the scales of sub-blocks 0..3 in their low 6 bits,
+     * bytes 4..7 their mins; sub-blocks 4..7 take their low 4 bits from the nibbles of bytes 8..11 (scale low, min
+     * high) and their top 2 bits from the top bits of bytes 0..3 (scales) and 4..7 (mins). The same packing serves
+     * Q5_K. Read as two words rather than byte by byte: this runs 16 times per 256 weights.
      */
-    static int scale(MemorySegment src, long scales, int j) {
-        if (j < 4) return QuantVectors.u8(src, scales + j) & 63;
-        return (QuantVectors.u8(src, scales + j + 4) & 0xF) | (QuantVectors.u8(src, scales + j - 4) >> 6) << 4;
+    static int scale(long lo, int hi, int j) {
+        if (j < 4) return (int) (lo >>> 8 * j) & 63;
+        return (hi >>> 8 * (j - 4)) & 15 | ((int) (lo >>> 8 * (j - 4) + 6) & 3) << 4;
     }
 
     /** The 6-bit min of sub-block {@code j} (0..7); see {@link #scale}. */
-    static int min(MemorySegment src, long scales, int j) {
-        if (j < 4) return QuantVectors.u8(src, scales + j + 4) & 63;
-        return (QuantVectors.u8(src, scales + j + 4) >> 4) | (QuantVectors.u8(src, scales + j) >> 6) << 4;
+    static int min(long lo, int hi, int j) {
+        if (j < 4) return (int) (lo >>> 8 * (j + 4)) & 63;
+        return (hi >>> 8 * (j - 4) + 4) & 15 | ((int) (lo >>> 8 * j + 6) & 3) << 4;
     }
 }

@@ -3,6 +3,7 @@ package io.moe4j.engine.backend.cpu.quant;
 import static io.moe4j.engine.backend.cpu.quant.QuantVectors.B8;
 import static io.moe4j.engine.backend.cpu.quant.QuantVectors.F;
 import static io.moe4j.engine.backend.cpu.quant.QuantVectors.I;
+import static io.moe4j.engine.backend.cpu.quant.QuantVectors.I16;
 import static io.moe4j.engine.backend.cpu.quant.QuantVectors.LE;
 
 import java.lang.foreign.MemorySegment;
@@ -41,12 +42,14 @@ public final class Q5_K {
         QuantVectors.checkRange("Q5_K", BLOCK, BLOCK_BYTES, src, srcOffset, dst, dstOffset, count);
         for (long b = 0, blocks = count / BLOCK; b < blocks; b++) {
             long s = srcOffset + b * BLOCK_BYTES, o = dstOffset + b * BLOCK * 4;
-            float d = QuantVectors.half(src, s), dmin = QuantVectors.half(src, s + 2);
+            float d = Float.float16ToFloat(src.get(I16, s)), dmin = Float.float16ToFloat(src.get(I16, s + 2));
+            long lo8 = src.get(QuantVectors.I64, s + 4);
+            int hi4 = src.get(QuantVectors.I32, s + 12);
             for (int p = 0; p < 4; p++) {
-                FloatVector d1 = FloatVector.broadcast(F, d * Q4_K.scale(src, s + 4, 2 * p));
-                FloatVector m1 = FloatVector.broadcast(F, dmin * Q4_K.min(src, s + 4, 2 * p));
-                FloatVector d2 = FloatVector.broadcast(F, d * Q4_K.scale(src, s + 4, 2 * p + 1));
-                FloatVector m2 = FloatVector.broadcast(F, dmin * Q4_K.min(src, s + 4, 2 * p + 1));
+                FloatVector d1 = FloatVector.broadcast(F, d * Q4_K.scale(lo8, hi4, 2 * p));
+                FloatVector m1 = FloatVector.broadcast(F, dmin * Q4_K.min(lo8, hi4, 2 * p));
+                FloatVector d2 = FloatVector.broadcast(F, d * Q4_K.scale(lo8, hi4, 2 * p + 1));
+                FloatVector m2 = FloatVector.broadcast(F, dmin * Q4_K.min(lo8, hi4, 2 * p + 1));
                 long ql = s + 48 + 32L * p, out = o + 4L * 64 * p;
                 int lowBit = 2 * p, highBit = 2 * p + 1;
                 for (int j = 0; j < 32; j += 8) {

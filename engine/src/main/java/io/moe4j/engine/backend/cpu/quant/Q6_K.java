@@ -3,6 +3,7 @@ package io.moe4j.engine.backend.cpu.quant;
 import static io.moe4j.engine.backend.cpu.quant.QuantVectors.B8;
 import static io.moe4j.engine.backend.cpu.quant.QuantVectors.F;
 import static io.moe4j.engine.backend.cpu.quant.QuantVectors.I;
+import static io.moe4j.engine.backend.cpu.quant.QuantVectors.I16;
 import static io.moe4j.engine.backend.cpu.quant.QuantVectors.I8;
 import static io.moe4j.engine.backend.cpu.quant.QuantVectors.LE;
 
@@ -48,7 +49,7 @@ public final class Q6_K {
         QuantVectors.checkRange("Q6_K", BLOCK, BLOCK_BYTES, src, srcOffset, dst, dstOffset, count);
         for (long b = 0, blocks = count / BLOCK; b < blocks; b++) {
             long s = srcOffset + b * BLOCK_BYTES, o = dstOffset + b * BLOCK * 4;
-            float d = QuantVectors.half(src, s + 208);
+            float d = Float.float16ToFloat(src.get(I16, s + 208));
             for (int n = 0; n < 2; n++) {
                 long ql = s + 64L * n, qh = s + 128 + 32L * n, sc = s + 192 + 8L * n, out = o + 4L * 128 * n;
                 for (int l = 0; l < 32; l += 8) {

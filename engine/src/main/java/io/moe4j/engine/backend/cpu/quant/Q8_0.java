@@ -38,7 +38,7 @@ public final class Q8_0 {
         QuantVectors.checkRange("Q8_0", BLOCK, BLOCK_BYTES, src, srcOffset, dst, dstOffset, count);
         for (long b = 0, blocks = count / BLOCK; b < blocks; b++) {
             long s = srcOffset + b * BLOCK_BYTES, o = dstOffset + b * BLOCK * 4;
-            FloatVector d = FloatVector.broadcast(F, QuantVectors.half(src, s));
+            FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(src.get(I16, s)));
             for (int j = 0; j < BLOCK; j += 8) {
                 ((FloatVector) ByteVector.fromMemorySegment(B8, src, s + 2 + j, LE).convertShape(VectorOperators.B2F, F, 0))
                         .mul(d).intoMemorySegment(dst, o + 4L * j, LE);

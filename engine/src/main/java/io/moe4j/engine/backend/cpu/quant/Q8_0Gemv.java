@@ -3,6 +3,7 @@ package io.moe4j.engine.backend.cpu.quant;
 import static io.moe4j.engine.backend.cpu.quant.QuantVectors.B8;
 import static io.moe4j.engine.backend.cpu.quant.QuantVectors.F;
 import static io.moe4j.engine.backend.cpu.quant.QuantVectors.F32;
+import static io.moe4j.engine.backend.cpu.quant.QuantVectors.I16;
 import static io.moe4j.engine.backend.cpu.quant.QuantVectors.H1;
 import static io.moe4j.engine.backend.cpu.quant.QuantVectors.H2;
 import static io.moe4j.engine.backend.cpu.quant.QuantVectors.H4;
@@ -34,10 +35,10 @@ final class Q8_0Gemv {
         long w1 = w0 + wStep, w2 = w1 + wStep, w3 = w2 + wStep;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         for (int j = 0, o = 0; j < k; j += Q8_0.BLOCK, o += Q8_0.BLOCK_BYTES) {
-            FloatVector d0 = FloatVector.broadcast(F, QuantVectors.half(w, w0 + o));
-            FloatVector d1 = FloatVector.broadcast(F, QuantVectors.half(w, w1 + o));
-            FloatVector d2 = FloatVector.broadcast(F, QuantVectors.half(w, w2 + o));
-            FloatVector d3 = FloatVector.broadcast(F, QuantVectors.half(w, w3 + o));
+            FloatVector d0 = FloatVector.broadcast(F, Float.float16ToFloat(w.get(I16, w0 + o)));
+            FloatVector d1 = FloatVector.broadcast(F, Float.float16ToFloat(w.get(I16, w1 + o)));
+            FloatVector d2 = FloatVector.broadcast(F, Float.float16ToFloat(w.get(I16, w2 + o)));
+            FloatVector d3 = FloatVector.broadcast(F, Float.float16ToFloat(w.get(I16, w3 + o)));
             for (int l = 0; l < Q8_0.BLOCK; l += 8) {
                 FloatVector p = FloatVector.fromArray(F, xp, j + l);
                 long b = o + 2 + l;
@@ -68,7 +69,7 @@ final class Q8_0Gemv {
     private static void k1x1(float[] xp, int k, MemorySegment w, long w0, MemorySegment y, long yo) {
         FloatVector a0 = FloatVector.zero(F);
         for (int j = 0, o = 0; j < k; j += Q8_0.BLOCK, o += Q8_0.BLOCK_BYTES) {
-            FloatVector d0 = FloatVector.broadcast(F, QuantVectors.half(w, w0 + o));
+            FloatVector d0 = FloatVector.broadcast(F, Float.float16ToFloat(w.get(I16, w0 + o)));
             for (int l = 0; l < Q8_0.BLOCK; l += 8) {
                 a0 = ((FloatVector) ByteVector.fromMemorySegment(B8, w, w0 + o + 2 + l, LE)
                         .convertShape(VectorOperators.B2F, F, 0)).mul(d0).fma(FloatVector.fromArray(F, xp, j + l), a0);

@@ -104,6 +104,7 @@ public final class QuantGemv {
             switch (wType) {
                 case Q8_0 -> { Q8_0Gemv.rows(xp, k, w, wOff, y, yOff, nStart, nEnd); return; }
                 case Q4_0 -> { Q4_0Gemv.rows(xp, k, w, wOff, y, yOff, nStart, nEnd); return; }
+                case Q4_K -> { Q4_KGemv.rows(xp, k, w, wOff, y, yOff, nStart, nEnd); return; }
                 default -> { }
             }
         }

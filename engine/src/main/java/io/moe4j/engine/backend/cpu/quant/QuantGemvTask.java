@@ -27,6 +27,8 @@ public final class QuantGemvTask implements ParallelTask {
     private int m, n, k;
     private int rowsPerChunk = 1;
     private float[] xp = new float[0];
+    private final Q8Activations xq = new Q8Activations();
+    private boolean int8;
     private boolean prepared;
 
     /** Sets the operands; same meaning as the arguments of {@link QuantGemv#gemv}, for the whole range of N. */
@@ -46,7 +48,20 @@ public final class QuantGemvTask implements ParallelTask {
         this.y = y;
         this.yOff = yOffsetBytes;
         this.yStride = yRowStrideElems * 4;
+        this.int8 = false;
         this.prepared = false;
+        return this;
+    }
+
+    /**
+     * Switches the product just {@link #set} to the quantized-activation kernels ({@link QuantDot}): x is rounded
+     * to 8-bit codes per block of 32 and multiplied in integers, as ggml does. Q8_0 and Q4_0 weights only.
+     */
+    public QuantGemvTask int8Activations() {
+        if (wType != DType.Q8_0 && wType != DType.Q4_0) {
+            throw new IllegalArgumentException("quantized activations are implemented for Q8_0 and Q4_0 weights, not " + wType);
+        }
+        int8 = true;
         return this;
     }
 
@@ -90,7 +105,8 @@ public final class QuantGemvTask implements ParallelTask {
             rows = Math.min((rows + 3) & ~3L, n);
         }
         rowsPerChunk = (int) rows;
-        xp = QuantGemv.pack(xp, x, xOff, m, xStride, k);
+        if (int8) xq.quantize(x, xOff, m, xStride, k);
+        else xp = QuantGemv.pack(xp, x, xOff, m, xStride, k);
         prepared = true;
         return (int) Math.ceilDiv((long) n, rows);
     }
@@ -111,6 +127,7 @@ public final class QuantGemvTask implements ParallelTask {
         if (!prepared) throw new IllegalStateException("GEMV task: call chunks() after set() and before run()");
         int start = (int) ((long) chunk * rowsPerChunk);
         int end = (int) Math.min((long) start + rowsPerChunk, n);
-        QuantGemv.rows(wType, xp, m, k, w, wOff, y, yOff, yStride, start, end);
+        if (int8) QuantDot.rows(wType, xq, m, k, w, wOff, y, yOff, yStride, start, end);
+        else QuantGemv.rows(wType, xp, m, k, w, wOff, y, yOff, yStride, start, end);
     }
 }

@@ -26,6 +26,8 @@ final class QuantVectors {
     static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
     static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED;
     static final ValueLayout.OfByte I8 = ValueLayout.JAVA_BYTE;
+    static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED;
+    static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED;
 
     /*
      * Lane sums in the fused kernels: v + v.rearrange(H4), then H2, then H1 leaves in lane 0
@@ -39,11 +41,6 @@ final class QuantVectors {
     /** The IEEE half at {@code off} as a float (exact: subnormals, infinities and NaN included). */
     static float half(MemorySegment s, long off) {
         return Float.float16ToFloat(s.get(I16, off));
-    }
-
-    /** The unsigned byte at {@code off}. */
-    static int u8(MemorySegment s, long off) {
-        return s.get(I8, off) & 0xff;
     }
 
     /**
