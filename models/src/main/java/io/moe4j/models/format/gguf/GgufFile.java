@@ -78,7 +78,8 @@ public final class GgufFile implements AutoCloseable {
 
     /**
      * Validates {@code contents} as the GGUF file {@code path} (used in messages only) and wraps it; the result
-     * closes {@code arena} when closed. For tests and fuzzing, which hand in bytes that were never a file.
+     * closes {@code arena} when closed, while on failure the arena stays the caller's. For tests and fuzzing, which
+     * hand in bytes that were never a file.
      */
     static GgufFile read(Path path, MemorySegment contents, Arena arena) {
         return new GgufFile(path, arena, contents, GgufReader.parse(path, contents));

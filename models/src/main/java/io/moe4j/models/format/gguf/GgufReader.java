@@ -40,15 +40,23 @@ final class GgufReader {
     static final long MAX_METADATA_HEAP_BYTES = 1L << 30;
 
     private final GgufCursor in;
-    private long heapBudget = MAX_METADATA_HEAP_BYTES;
+    private final long heapLimit;
+    private long heapBudget;
 
-    private GgufReader(Path file, MemorySegment bytes) {
+    private GgufReader(Path file, MemorySegment bytes, long heapLimit) {
         this.in = new GgufCursor(file, bytes);
+        this.heapLimit = heapLimit;
+        this.heapBudget = heapLimit;
     }
 
     /** Parses the header of the GGUF file {@code file} whose whole contents are {@code bytes}. */
     static GgufHeader parse(Path file, MemorySegment bytes) {
-        return new GgufReader(file, bytes).header();
+        return parse(file, bytes, MAX_METADATA_HEAP_BYTES);
+    }
+
+    /** As {@link #parse(Path, MemorySegment)} with another metadata heap budget (tests use a small one). */
+    static GgufHeader parse(Path file, MemorySegment bytes, long metadataHeapLimit) {
+        return new GgufReader(file, bytes, metadataHeapLimit).header();
     }
 
     private GgufHeader header() {
@@ -62,6 +70,7 @@ final class GgufReader {
             String key = in.string("metadata entry " + i + " key", -1, MAX_KEY_BYTES);
             String where = "metadata key '" + key + "'";
             if (values.containsKey(key)) throw in.error(where + " appears twice");
+            charge(where, 64 + 2L * key.length()); // the key, its map entry and the value's box
             GgufValueType type = valueType(where + " value type");
             values.put(key, value(where, type));
         }
@@ -154,7 +163,7 @@ final class GgufReader {
         }
         GgufValueType type = valueType(where + " element type");
         int n = (int) in.count(where + " array length", type.minimumSize(), MAX_ARRAY_LENGTH);
-        charge(where, 16 + (long) n * Math.max(type.size(), 4));
+        charge(where, 16 + (long) n * type.size()); // the primitive array; strings and arrays are charged each
         Object data = switch (type) {
             case UINT8, INT8 -> in.bytes(n);
             case UINT16, INT16 -> in.shorts(n);
@@ -191,8 +200,8 @@ final class GgufReader {
     private void charge(String where, long bytes) {
         heapBudget -= bytes;
         if (heapBudget < 0) {
-            throw in.error(where + ": metadata would take more than " + (MAX_METADATA_HEAP_BYTES >> 20)
-                    + " MiB of memory once decoded; refusing to load it");
+            throw in.error(where + ": the metadata would take more than " + heapLimit
+                    + " bytes of memory once decoded; refusing to load it");
         }
     }
 

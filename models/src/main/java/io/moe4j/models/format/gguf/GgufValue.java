@@ -125,9 +125,10 @@ public record GgufValue(GgufValueType type, Object value) {
         };
     }
 
+    /** E.g. {@code uint32 4096}, {@code string "llama"}, {@code array<string>[32000] ["<unk>", …]}. */
     @Override
     public String toString() {
-        return type + " " + describe();
+        return type == GgufValueType.ARRAY ? describe() : type + " " + describe();
     }
 
     private void requireInteger(String wanted) {

@@ -175,6 +175,28 @@ class GgufValidationTest {
     }
 
     @Test
+    void metadataHeapBudget() {
+        // The real budget (1 GiB) needs a file of hundreds of MB to reach; the same check with a small one.
+        byte[] file = header(3, 0, 2).key("small", GgufValueType.UINT8).u8(1)
+                .key("tokens", GgufValueType.ARRAY).u32(GgufValueType.STRING.id()).u64(40).string("x".repeat(10)).bytes();
+        byte[] padded = Arrays.copyOf(file, file.length + 39 * 18); // 39 more strings of 10 bytes, zero length prefix
+        for (int i = 0; i < 39; i++) {
+            int at = file.length + 18 * i;
+            padded[at] = 10;
+            Arrays.fill(padded, at + 8, at + 18, (byte) 'y');
+        }
+        // What the reader charges: 64 + 2 per key char for each entry, 16 for the array, 48 + 2 per char per string.
+        long needed = (64 + 2 * 5) + (64 + 2 * 6) + 16 + 40 * (48 + 2 * 10);
+        Path label = Path.of("big.gguf");
+        assertEquals(40, GgufReader.parse(label, MemorySegment.ofArray(padded), needed)
+                .metadata().getStrings("tokens").size());
+        FormatException e = assertThrows(FormatException.class,
+                () -> GgufReader.parse(label, MemorySegment.ofArray(padded), needed - 1));
+        assertTrue(e.getMessage().contains("metadata key 'tokens': the metadata would take more than " + (needed - 1)
+                + " bytes of memory once decoded"), e.getMessage());
+    }
+
+    @Test
     void alignmentMustBeAUint32PowerOfTwo() throws IOException {
         reject(header(3, 0, 1).key("general.alignment", GgufValueType.UINT64).u64(32),
                 "metadata key 'general.alignment' is uint64, must be uint32");
