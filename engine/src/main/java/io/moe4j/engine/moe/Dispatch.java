@@ -25,40 +25,60 @@ final class Dispatch {
 
     /** Adds {@code Σ g · f_e(x_t)} over the assignments to the rows of {@code out}. */
     void run(Tensor x, Assignments a, Tensor out, LayerScratch s) {
-        groupByExpert(a, s);
-        long d = x.dim(1);
-        long rowBytes = 4 * d;
-        long xStride = 4 * x.stride(0);
-        long outStride = 4 * out.stride(0);
+        groupByExpert(a, experts.length, s.count, s.offset, s.order);
         MemorySegment gathered = s.gathered.all().segment();
         MemorySegment results = s.expertOut.all().segment();
         for (int e = 0; e < experts.length; e++) {
             int n = s.count[e];
             if (n == 0) continue;
             int first = s.offset[e];
-            for (int i = 0; i < n; i++) {
-                int token = a.token[s.order[first + i]];
-                MemorySegment.copy(x.segment(), token * xStride, gathered, i * rowBytes, rowBytes);
-            }
+            gather(x, a, s.order, first, n, gathered);
             Ffn f = experts[e];
             f.run(backend, s.gathered.rows(n), s.hidden(f.ffnSize).rows(n), s.gate(f.ffnSize).rows(n), s.expertOut.rows(n), n);
-            for (int i = 0; i < n; i++) {
-                int j = s.order[first + i];
-                Elementwise.axpy(a.weight[j], results, i * rowBytes, out.segment(), a.token[j] * outStride, d);
-            }
+            scatterAdd(results, a, s.order, first, n, out);
         }
     }
 
-    /** Counting sort of assignment indices by expert, keeping admission order within an expert. */
-    private void groupByExpert(Assignments a, LayerScratch s) {
-        int e = experts.length;
-        java.util.Arrays.fill(s.count, 0);
-        for (int i = 0; i < a.count; i++) s.count[a.expert[i]]++;
-        s.offset[0] = 0;
-        for (int i = 0; i < e; i++) s.offset[i + 1] = s.offset[i] + s.count[i];
-        int[] cursor = s.count; // reuse: becomes each expert's fill position, restored below
-        for (int i = 0; i < e; i++) cursor[i] = s.offset[i];
-        for (int i = 0; i < a.count; i++) s.order[cursor[a.expert[i]]++] = i;
-        for (int i = 0; i < e; i++) s.count[i] = s.offset[i + 1] - s.offset[i];
+    /**
+     * Copies the input rows of the assignments {@code order[first, first + n)} (one expert's group) into rows
+     * {@code [0, n)} of {@code block}, a dense {@code [n, D]} F32 buffer, so the expert runs one GEMM with M = n.
+     * Static and package-private so the JMH module can measure it alone.
+     */
+    static void gather(Tensor x, Assignments a, int[] order, int first, int n, MemorySegment block) {
+        long rowBytes = 4 * x.dim(1);
+        long xStride = 4 * x.stride(0);
+        for (int i = 0; i < n; i++) {
+            int token = a.token[order[first + i]];
+            MemorySegment.copy(x.segment(), token * xStride, block, i * rowBytes, rowBytes);
+        }
+    }
+
+    /**
+     * The inverse of {@link #gather}: adds {@code g · block[i]} to the {@code out} row of the token of assignment
+     * {@code order[first + i]}, for i &lt; n, in that order (which keeps every token's sum in a fixed order).
+     */
+    static void scatterAdd(MemorySegment block, Assignments a, int[] order, int first, int n, Tensor out) {
+        long d = out.dim(1);
+        long rowBytes = 4 * d;
+        long outStride = 4 * out.stride(0);
+        for (int i = 0; i < n; i++) {
+            int j = order[first + i];
+            Elementwise.axpy(a.weight[j], block, i * rowBytes, out.segment(), a.token[j] * outStride, d);
+        }
+    }
+
+    /**
+     * Counting sort of assignment indices by expert into {@code order}, keeping admission order within an expert:
+     * expert e's group is {@code order[offset[e], offset[e] + count[e])}.
+     */
+    static void groupByExpert(Assignments a, int experts, int[] count, int[] offset, int[] order) {
+        java.util.Arrays.fill(count, 0, experts, 0);
+        for (int i = 0; i < a.count; i++) count[a.expert[i]]++;
+        offset[0] = 0;
+        for (int i = 0; i < experts; i++) offset[i + 1] = offset[i] + count[i];
+        int[] cursor = count; // reuse: becomes each expert's fill position, restored below
+        for (int i = 0; i < experts; i++) cursor[i] = offset[i];
+        for (int i = 0; i < a.count; i++) order[cursor[a.expert[i]]++] = i;
+        for (int i = 0; i < experts; i++) count[i] = offset[i + 1] - offset[i];
     }
 }

@@ -2,6 +2,7 @@ package io.moe4j.engine.backend.cpu;
 
 import io.moe4j.bindings.dnnl.dnnl_h;
 import io.moe4j.engine.backend.cpu.kernels.Convert;
+import io.moe4j.engine.backend.cpu.quant.Dequantize;
 import io.moe4j.engine.tensor.DType;
 
 import java.lang.foreign.MemorySegment;
@@ -13,7 +14,8 @@ import java.lang.foreign.MemorySegment;
  * <p>Why blocks and not one multi-threaded oneDNN call: oneDNN splits K across its threads for some shapes, so
  * the bits of the result would depend on the thread count. Here the block width depends only on the shape, every
  * block runs the same primitive whatever thread takes it, and results are bit-identical for any thread count.
- * It also lets 16-bit weights be widened block by block, in cache, right before their product.
+ * It also lets 16-bit weights be widened, and quantized ones dequantized, block by block, in cache, right before
+ * their product.
  *
  * <p>One task per calling thread, reused: {@link #set} then run it on the pool; allocates nothing once warm.
  */
@@ -82,8 +84,12 @@ final class BlockedMatmul implements ParallelTask {
         primitives.get(m, cols, k, ldx, ldy, dnnl_h.dnnl_f32(), strideK, strideN).execute(x, m, weights, y + c0 * 4L);
     }
 
-    /** Widens output columns [c0, c0 + cols) of the 16-bit weights to F32, keeping their layout. */
+    /** Widens (or dequantizes) output columns [c0, c0 + cols) of the weights to F32, keeping their layout. */
     private void widen(MemorySegment into, int c0, int cols) {
+        if (wType.isBlockQuantized()) { // whole rows of blocks: never K-major
+            Dequantize.run(wType, w, wType.bytesFor((long) c0 * k), into, 0, (long) cols * k);
+            return;
+        }
         if (!kMajor) {
             convert(w, (long) c0 * k * 2, into, 0, (long) cols * k);
             return;

@@ -3,6 +3,7 @@ package io.moe4j.engine.backend.cpu;
 import io.moe4j.bindings.dnnl.dnnl_h;
 import io.moe4j.engine.backend.Backend;
 import io.moe4j.engine.backend.cpu.kernels.GemvTask;
+import io.moe4j.engine.backend.cpu.quant.QuantGemvTask;
 import io.moe4j.engine.tensor.DType;
 import io.moe4j.engine.tensor.Tensor;
 
@@ -23,6 +24,10 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  *       weight paths on AVX2 are several times slower than its f32 one, while our kernel reads half the bytes.
  *   <li>BF16/F16, larger M → the same blocks, each widened to F32 scratch right before its oneDNN call:
  *       compute-bound, so the widening is a small fraction of the time.
+ *   <li>Q8_0/Q4_0/Q4_K/Q5_K/Q6_K, M ≤ {@value #QUANT_GEMV_MAX_ROWS} → our quantized GEMV, reading the blocks in place
+ *       ({@link io.moe4j.engine.backend.cpu.quant.QuantGemv}).
+ *   <li>Block-quantized, larger M → the same column blocks as F32, each dequantized exactly into F32 scratch right
+ *       before its oneDNN call.
  *   <li>Weights may also be a transposed view of a contiguous {@code [K, N]} (DBRX's w2, used untransposed):
  *       the same blocks with K-major strides; 16-bit ones are widened block by block at every M.
  * </ul>
@@ -36,6 +41,8 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 public final class CpuBackend implements Backend {
     /** Largest M for which 16-bit weights go through the GEMV kernel rather than widening + oneDNN. */
     public static final int GEMV_MAX_ROWS = 8;
+    /** Largest M for which block-quantized weights go through the quantized GEMV rather than dequantizing + oneDNN. */
+    public static final int QUANT_GEMV_MAX_ROWS = 8;
 
     /** A thread that is never started: a segment it may access is not confined to its creator. */
     private static final Thread OTHER_THREAD = Thread.ofPlatform().unstarted(() -> { });
@@ -97,6 +104,23 @@ public final class CpuBackend implements Backend {
         return primitives.get(m, cols, k, k, n, dnnl_h.dnnl_f32(), 1, k).implementation();
     }
 
+    /**
+     * Which path {@link #matmul} takes for {@code [N, K]} weights of {@code wType} (row-major) and M rows, e.g.
+     * {@code "Q4_K GEMV (Vector API)"} or {@code "Q4_K dequantized per column block + oneDNN brg_matmul:avx2"}.
+     */
+    public String matmulImplementation(DType wType, int m, long n, long k) {
+        if (wType == DType.F32) return "oneDNN " + matmulImplementation(m, n, k);
+        if (wType.isBlockQuantized()) {
+            return switch (quantPath(wType, m)) {
+                case GEMV -> wType + " GEMV (Vector API)";
+                case INT8_DOT -> wType + " x int8-quantized activations, integer dot products (Vector API)";
+                case DEQUANTIZED_ONEDNN -> wType + " dequantized per column block + oneDNN " + matmulImplementation(m, n, k);
+            };
+        }
+        if (!wType.isBlockQuantized() && m <= GEMV_MAX_ROWS) return wType + " GEMV (Vector API)";
+        return wType + " widened per column block + oneDNN " + matmulImplementation(m, n, k);
+    }
+
     /** oneDNN primitives created so far (one per distinct shape and M bucket). */
     int primitiveCount() { return primitives.size(); }
 
@@ -105,14 +129,56 @@ public final class CpuBackend implements Backend {
         checkOpen();
         MatmulShape.check(x, w, y);
         int m = (int) x.dim(0);
-        int n = (int) w.dim(0);
-        int k = (int) w.dim(1);
-        if (m == 0 || n == 0) return;
+        if (m == 0 || w.dim(0) == 0) return;
+        if (w.dtype().isBlockQuantized()) {
+            quantized(x, w, y, quantPath(w.dtype(), m));
+            return;
+        }
         boolean kMajor = MatmulShape.isKMajor(w);
         if (w.dtype() != DType.F32 && m <= GEMV_MAX_ROWS && !kMajor) {
             gemv(x, w, y);
             return;
         }
+        blocked(x, w, y, kMajor);
+    }
+
+    /**
+     * {@link #matmul} with block-quantized weights through the given path rather than the one chosen by M.
+     *
+     * @throws IllegalArgumentException on bad operands, weights that are not block-quantized, or
+     *         {@link QuantPath#INT8_DOT} with weights other than Q8_0 and Q4_0
+     */
+    public void matmul(Tensor x, Tensor w, Tensor y, QuantPath path) {
+        checkOpen();
+        MatmulShape.check(x, w, y);
+        if (!w.dtype().isBlockQuantized()) throw new IllegalArgumentException("matmul path " + path + " needs block-quantized weights, got " + w);
+        if (x.dim(0) == 0 || w.dim(0) == 0) return;
+        quantized(x, w, y, path);
+    }
+
+    /** The path {@link #matmul} takes for M rows of x and block-quantized weights of {@code wType}. */
+    public static QuantPath quantPath(DType wType, int m) {
+        return m <= QUANT_GEMV_MAX_ROWS ? QuantPath.GEMV : QuantPath.DEQUANTIZED_ONEDNN;
+    }
+
+    private void quantized(Tensor x, Tensor w, Tensor y, QuantPath path) {
+        if (path == QuantPath.DEQUANTIZED_ONEDNN) {
+            blocked(x, w, y, false);
+            return;
+        }
+        QuantGemvTask task = state().quantGemv.set(x, w, y);
+        if (path == QuantPath.INT8_DOT) task.int8Activations();
+        if (sharedWithPool(x, w, y)) {
+            task.execute(pool);
+        } else {
+            int chunks = task.chunks(1);
+            for (int c = 0; c < chunks; c++) task.run(c);
+        }
+    }
+
+    /** The product as column blocks through oneDNN f32 ({@link BlockedMatmul}), non-F32 weights widened per block. */
+    private void blocked(Tensor x, Tensor w, Tensor y, boolean kMajor) {
+        int m = (int) x.dim(0), n = (int) w.dim(0), k = (int) w.dim(1);
         long xAddress = DataHandles.address(x.segment(), 0, 4 * ((m - 1) * x.stride(0) + k));
         long yAddress = DataHandles.address(y.segment(), 0, 4 * ((m - 1) * y.stride(0) + n));
         DataHandles.address(w.segment(), 0, w.byteSize());
@@ -196,6 +262,7 @@ public final class CpuBackend implements Backend {
     /** What one calling thread reuses across calls. */
     private static final class PerThread {
         final GemvTask gemv = new GemvTask();
+        final QuantGemvTask quantGemv = new QuantGemvTask();
         final BlockedMatmul blocked;
         private final Arena arena = Arena.ofShared();
         private MemorySegment widened = MemorySegment.NULL;

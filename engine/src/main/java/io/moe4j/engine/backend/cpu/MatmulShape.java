@@ -1,5 +1,6 @@
 package io.moe4j.engine.backend.cpu;
 
+import io.moe4j.engine.backend.cpu.quant.Dequantize;
 import io.moe4j.engine.tensor.DType;
 import io.moe4j.engine.tensor.Tensor;
 
@@ -22,6 +23,14 @@ final class MatmulShape {
             throw new IllegalArgumentException("matmul w must be [N, K] contiguous or a transposed view of a contiguous [K, N], got " + w);
         }
         long m = x.dim(0), k = x.dim(1), n = w.dim(0);
+        DType wt = w.dtype();
+        if (!(wt == DType.F32 || wt == DType.BF16 || wt == DType.F16 || Dequantize.supports(wt))) {
+            throw new IllegalArgumentException("matmul w must be F32, BF16, F16, Q8_0, Q4_0, Q4_K, Q5_K or Q6_K, got " + w);
+        }
+        if (wt.isBlockQuantized() && w.dim(1) % wt.blockSize() != 0) {
+            throw new IllegalArgumentException("matmul w " + w + ": K = " + w.dim(1) + " is not a multiple of the "
+                    + wt + " block size " + wt.blockSize());
+        }
         if (w.dim(1) != k) throw new IllegalArgumentException("matmul w " + w + " does not match x " + x + " (K)");
         if (y.dim(0) != m || y.dim(1) != n) {
             throw new IllegalArgumentException("matmul y " + y + " must be [" + m + ", " + n + "] for x " + x + " and w " + w);

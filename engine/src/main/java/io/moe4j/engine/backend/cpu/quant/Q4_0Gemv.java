@@ -1,0 +1,105 @@
+package io.moe4j.engine.backend.cpu.quant;
+
+import static io.moe4j.engine.backend.cpu.quant.QuantVectors.B8;
+import static io.moe4j.engine.backend.cpu.quant.QuantVectors.F;
+import static io.moe4j.engine.backend.cpu.quant.QuantVectors.F32;
+import static io.moe4j.engine.backend.cpu.quant.QuantVectors.H1;
+import static io.moe4j.engine.backend.cpu.quant.QuantVectors.H2;
+import static io.moe4j.engine.backend.cpu.quant.QuantVectors.H4;
+import static io.moe4j.engine.backend.cpu.quant.QuantVectors.I;
+import static io.moe4j.engine.backend.cpu.quant.QuantVectors.I16;
+import static io.moe4j.engine.backend.cpu.quant.QuantVectors.LE;
+import static jdk.incubator.vector.VectorOperators.ASHR;
+import static jdk.incubator.vector.VectorOperators.B2I;
+import static jdk.incubator.vector.VectorOperators.I2F;
+
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+
+/**
+ * The M = 1 GEMV kernel for Q4_0 weights: each block is dequantized in registers exactly as
+ * {@link Q4_0#dequantize} does it (8 bytes widened to ints, nibble minus 8, to float, times the scale) and goes
+ * straight into the fused multiply-add chain. Four weight rows at a time; the same operations in the same order
+ * as {@link QuantGemv}'s general path (elements 0-7, 8-15 from the low nibbles, then 16-23, 24-31 from the high
+ * ones), so the same bits.
+ */
+final class Q4_0Gemv {
+    private Q4_0Gemv() {}
+
+    /** Rows {@code [nStart, nEnd)} of y for one row of x ({@code xp[0..k)}), arguments checked. */
+    static void rows(float[] xp, int k, MemorySegment w, long wOff, MemorySegment y, long yOff, int nStart, int nEnd) {
+        long rowBytes = (long) k / Q4_0.BLOCK * Q4_0.BLOCK_BYTES;
+        int q = (nEnd - nStart) / 4, rest = nStart + 4 * q;
+        for (int n = nStart; n < nStart + q; n++) k1x4(xp, k, w, wOff + n * rowBytes, q * rowBytes, y, yOff + 4L * n, 4L * q);
+        for (int n = rest; n < nEnd; n++) k1x1(xp, k, w, wOff + n * rowBytes, y, yOff + 4L * n);
+    }
+
+    private static void k1x4(float[] xp, int k, MemorySegment w, long w0, long wStep, MemorySegment y, long yo, long yStep) {
+        long w1 = w0 + wStep, w2 = w1 + wStep, w3 = w2 + wStep;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        for (int j = 0, o = 0; j < k; j += Q4_0.BLOCK, o += Q4_0.BLOCK_BYTES) {
+            FloatVector p0 = FloatVector.fromArray(F, xp, j), p1 = FloatVector.fromArray(F, xp, j + 8);
+            FloatVector p2 = FloatVector.fromArray(F, xp, j + 16), p3 = FloatVector.fromArray(F, xp, j + 24);
+            FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(w.get(I16, w0 + o)));
+            IntVector u = (IntVector) ByteVector.fromMemorySegment(B8, w, w0 + o + 2, LE).convertShape(B2I, I, 0);
+            IntVector v = (IntVector) ByteVector.fromMemorySegment(B8, w, w0 + o + 10, LE).convertShape(B2I, I, 0);
+            a0 = ((FloatVector) u.and(15).sub(8).convert(I2F, 0)).mul(d).fma(p0, a0);
+            a0 = ((FloatVector) v.and(15).sub(8).convert(I2F, 0)).mul(d).fma(p1, a0);
+            a0 = ((FloatVector) u.lanewise(ASHR, 4).and(15).sub(8).convert(I2F, 0)).mul(d).fma(p2, a0);
+            a0 = ((FloatVector) v.lanewise(ASHR, 4).and(15).sub(8).convert(I2F, 0)).mul(d).fma(p3, a0);
+            d = FloatVector.broadcast(F, Float.float16ToFloat(w.get(I16, w1 + o)));
+            u = (IntVector) ByteVector.fromMemorySegment(B8, w, w1 + o + 2, LE).convertShape(B2I, I, 0);
+            v = (IntVector) ByteVector.fromMemorySegment(B8, w, w1 + o + 10, LE).convertShape(B2I, I, 0);
+            a1 = ((FloatVector) u.and(15).sub(8).convert(I2F, 0)).mul(d).fma(p0, a1);
+            a1 = ((FloatVector) v.and(15).sub(8).convert(I2F, 0)).mul(d).fma(p1, a1);
+            a1 = ((FloatVector) u.lanewise(ASHR, 4).and(15).sub(8).convert(I2F, 0)).mul(d).fma(p2, a1);
+            a1 = ((FloatVector) v.lanewise(ASHR, 4).and(15).sub(8).convert(I2F, 0)).mul(d).fma(p3, a1);
+            d = FloatVector.broadcast(F, Float.float16ToFloat(w.get(I16, w2 + o)));
+            u = (IntVector) ByteVector.fromMemorySegment(B8, w, w2 + o + 2, LE).convertShape(B2I, I, 0);
+            v = (IntVector) ByteVector.fromMemorySegment(B8, w, w2 + o + 10, LE).convertShape(B2I, I, 0);
+            a2 = ((FloatVector) u.and(15).sub(8).convert(I2F, 0)).mul(d).fma(p0, a2);
+            a2 = ((FloatVector) v.and(15).sub(8).convert(I2F, 0)).mul(d).fma(p1, a2);
+            a2 = ((FloatVector) u.lanewise(ASHR, 4).and(15).sub(8).convert(I2F, 0)).mul(d).fma(p2, a2);
+            a2 = ((FloatVector) v.lanewise(ASHR, 4).and(15).sub(8).convert(I2F, 0)).mul(d).fma(p3, a2);
+            d = FloatVector.broadcast(F, Float.float16ToFloat(w.get(I16, w3 + o)));
+            u = (IntVector) ByteVector.fromMemorySegment(B8, w, w3 + o + 2, LE).convertShape(B2I, I, 0);
+            v = (IntVector) ByteVector.fromMemorySegment(B8, w, w3 + o + 10, LE).convertShape(B2I, I, 0);
+            a3 = ((FloatVector) u.and(15).sub(8).convert(I2F, 0)).mul(d).fma(p0, a3);
+            a3 = ((FloatVector) v.and(15).sub(8).convert(I2F, 0)).mul(d).fma(p1, a3);
+            a3 = ((FloatVector) u.lanewise(ASHR, 4).and(15).sub(8).convert(I2F, 0)).mul(d).fma(p2, a3);
+            a3 = ((FloatVector) v.lanewise(ASHR, 4).and(15).sub(8).convert(I2F, 0)).mul(d).fma(p3, a3);
+        }
+        a0 = a0.add(a0.rearrange(H4));
+        a1 = a1.add(a1.rearrange(H4));
+        a2 = a2.add(a2.rearrange(H4));
+        a3 = a3.add(a3.rearrange(H4));
+        a0 = a0.add(a0.rearrange(H2));
+        a1 = a1.add(a1.rearrange(H2));
+        a2 = a2.add(a2.rearrange(H2));
+        a3 = a3.add(a3.rearrange(H2));
+        y.set(F32, yo, a0.add(a0.rearrange(H1)).lane(0));
+        y.set(F32, yo + yStep, a1.add(a1.rearrange(H1)).lane(0));
+        y.set(F32, yo + 2 * yStep, a2.add(a2.rearrange(H1)).lane(0));
+        y.set(F32, yo + 3 * yStep, a3.add(a3.rearrange(H1)).lane(0));
+    }
+
+    private static void k1x1(float[] xp, int k, MemorySegment w, long w0, MemorySegment y, long yo) {
+        FloatVector a0 = FloatVector.zero(F);
+        for (int j = 0, o = 0; j < k; j += Q4_0.BLOCK, o += Q4_0.BLOCK_BYTES) {
+            FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(w.get(I16, w0 + o)));
+            IntVector u = (IntVector) ByteVector.fromMemorySegment(B8, w, w0 + o + 2, LE).convertShape(B2I, I, 0);
+            IntVector v = (IntVector) ByteVector.fromMemorySegment(B8, w, w0 + o + 10, LE).convertShape(B2I, I, 0);
+            a0 = ((FloatVector) u.and(15).sub(8).convert(I2F, 0)).mul(d).fma(FloatVector.fromArray(F, xp, j), a0);
+            a0 = ((FloatVector) v.and(15).sub(8).convert(I2F, 0)).mul(d).fma(FloatVector.fromArray(F, xp, j + 8), a0);
+            a0 = ((FloatVector) u.lanewise(ASHR, 4).and(15).sub(8).convert(I2F, 0)).mul(d)
+                    .fma(FloatVector.fromArray(F, xp, j + 16), a0);
+            a0 = ((FloatVector) v.lanewise(ASHR, 4).and(15).sub(8).convert(I2F, 0)).mul(d)
+                    .fma(FloatVector.fromArray(F, xp, j + 24), a0);
+        }
+        a0 = a0.add(a0.rearrange(H4));
+        a0 = a0.add(a0.rearrange(H2));
+        y.set(F32, yo, a0.add(a0.rearrange(H1)).lane(0));
+    }
+}
