@@ -32,9 +32,9 @@ public final class BenchTable {
     }
 
     public String line(BenchRow r) {
-        String s = String.format(Locale.ROOT, "| %s | %s | %d | %s | %s (%s–%s) | %s | %.1f | %.1f | %.1f | %.1f | %d/%d | %.2f | %d |",
+        String s = String.format(Locale.ROOT, "| %s | %s | %d | %s | %s (%s–%s) | %s | %s | %s | %.1f | %.1f | %d/%d | %.2f | %d |",
                 r.shape(), r.dtype(), r.tokens(), r.router(), ms(r.msMedian()), ms(r.timing().min()), ms(r.timing().max()),
-                rate(r.tokensPerS()), r.gbPerS(), r.gflopPerS(), r.pctReadBandwidth(machine), r.pctFmaPeak(machine),
+                rate(r.tokensPerS()), ms(r.gbPerS()), ms(r.gflopPerS()), r.pctReadBandwidth(machine), r.pctFmaPeak(machine),
                 r.expertsUsed(), r.expertLoad().length, r.loadSpread(), r.dropped());
         if (twin) {
             s += r.twin() == null ? " – | – |"
@@ -52,7 +52,7 @@ public final class BenchTable {
                 rate(m.decodeTokensPerS()));
     }
 
-    /** Three significant digits at any magnitude (0.0123, 1.23, 123, 12345). */
+    /** About three significant digits at any magnitude (0.0123, 1.23, 12.3, 123, 12345). */
     static String ms(double v) {
         if (v >= 100) return String.format(Locale.ROOT, "%.0f", v);
         if (v >= 10) return String.format(Locale.ROOT, "%.1f", v);

@@ -10,7 +10,8 @@ import java.io.PrintWriter;
         mixinStandardHelpOptions = true,
         versionProvider = Version.class,
         description = "Mixture-of-Experts inference on the JVM.",
-        subcommands = {InfoCommand.class, LayerCommand.class, LogitsCommand.class, GenerateCommand.class, InspectCommand.class})
+        subcommands = {InfoCommand.class, LayerCommand.class, LogitsCommand.class, GenerateCommand.class, InspectCommand.class,
+                BenchCommand.class})
 public final class Main implements Runnable {
 
     public static void main(String[] args) {

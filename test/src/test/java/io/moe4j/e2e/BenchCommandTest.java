@@ -28,7 +28,7 @@ class BenchCommandTest {
         List<String> rows = run.out().lines().filter(l -> l.startsWith("| 64,32,8,2") || l.startsWith("| 48,16,4,1")).toList();
         assertEquals(8, rows.size(), run.out());
         assertTrue(run.out().contains("machine: read "), run.out());
-        for (String row : rows) assertEquals(14, row.split("\\|", -1).length, row); // 13 columns
+        for (String row : rows) assertEquals(15, row.split("\\|", -1).length, row); // 13 columns between 14 pipes
 
         JsonNode root = new ObjectMapper().readTree(json.toFile());
         assertTrue(root.path("machine").path("read_gb_per_s").asDouble() > 0);
@@ -53,6 +53,34 @@ class BenchCommandTest {
         for (String file : List.of("index.html", "roofline.png", "routing.png")) {
             assertTrue(Files.size(report.resolve(file)) > 0, file);
         }
+    }
+
+    @Test
+    void twinRowsCarryTheJavaOverCRatio() throws IOException {
+        io.moe4j.bench.twin.Twin twin = io.moe4j.bench.twin.Twin.locate();
+        org.junit.jupiter.api.Assumptions.assumeTrue(twin.isAvailable(), twin.unavailableReason());
+        Path json = tmp.resolve("twin.json");
+        CliRun run = CliRun.of("bench", "--shape", "64,128,4,2", "--dtype", "f32,bf16", "--tokens", "1,9", "--repeat", "2",
+                "--twin", "--json", json.toString());
+        assertEquals(0, run.exitCode(), run.err());
+        assertTrue(run.err().isEmpty(), "the twin agreed on every row: " + run.err());
+        assertTrue(run.out().contains("| Java/C |"), run.out());
+        JsonNode rows = new ObjectMapper().readTree(json.toFile()).path("rows");
+        assertEquals(4, rows.size());
+        for (JsonNode r : rows) {
+            assertTrue(r.path("twin_ms_median").asDouble() > 0, r.toString());
+            assertEquals(r.path("ms_median").asDouble() / r.path("twin_ms_median").asDouble(), r.path("java_over_c").asDouble(), 1e-9);
+        }
+    }
+
+    @Test
+    void twinSkipsRoutersItDoesNotCompute() {
+        io.moe4j.bench.twin.Twin twin = io.moe4j.bench.twin.Twin.locate();
+        org.junit.jupiter.api.Assumptions.assumeTrue(twin.isAvailable(), twin.unavailableReason());
+        CliRun run = CliRun.of("bench", "--shape", "64,128,4,2", "--dtype", "f32", "--tokens", "2", "--repeat", "1",
+                "--router", "expert_choice", "--twin");
+        assertEquals(0, run.exitCode(), run.err());
+        assertTrue(run.err().contains("the C twin computes the default softmax_topk router only"), run.err());
     }
 
     @Test

@@ -1,0 +1,77 @@
+package io.moe4j.bench;
+
+import io.moe4j.bench.twin.OutputSums;
+import io.moe4j.bench.twin.Twin;
+import io.moe4j.bench.twin.TwinCheck;
+import io.moe4j.bench.twin.TwinException;
+import io.moe4j.bench.twin.TwinResult;
+import io.moe4j.engine.backend.cpu.WorkerPool;
+import io.moe4j.engine.moe.RouterKind;
+import io.moe4j.engine.moe.RoutingStats;
+import io.moe4j.engine.tensor.DType;
+import io.moe4j.engine.tensor.Tensor;
+
+import java.lang.foreign.Arena;
+
+/**
+ * {@code --twin}: after each Java row, the C twin runs the same row (same shape, dtype, batch, seed, threads and
+ * number of measured calls) and must agree with Java on where tokens went and on the output's sums before its time
+ * is put beside Java's. Rows the twin cannot compute (other routers, f16) keep no twin time, with a note.
+ */
+public final class TwinRows implements Bench.TwinStep {
+    /** Warm-up calls of the twin: its code is compiled ahead of time, so this only touches memory and caches. */
+    static final int TWIN_WARMUP = 2;
+
+    private final Twin twin;
+    private boolean unavailableNoted;
+
+    private TwinRows(Twin twin) {
+        this.twin = twin;
+    }
+
+    public static TwinRows create() {
+        return new TwinRows(Twin.locate());
+    }
+
+    @Override
+    public BenchRow run(BenchRow row, BenchLayer layer, WorkerPool pool, BenchPlan plan, Bench.Listener listener) {
+        String reason = twin.unavailableReason();
+        if (reason != null) {
+            if (!unavailableNoted) listener.note(reason + "; rows have no C times");
+            unavailableNoted = true;
+            return row;
+        }
+        if (plan.router().kind() != RouterKind.SOFTMAX_TOPK || !plan.router().settings().isEmpty()) {
+            listener.note("the C twin computes the default softmax_topk router only; no C time for " + plan.router().text());
+            return row;
+        }
+        if (layer.dtype() != DType.F32 && layer.dtype() != DType.BF16) {
+            listener.note("the C twin has f32 and bf16 weights only; no C time for " + row.dtype());
+            return row;
+        }
+        TwinResult result;
+        try {
+            result = twin.run(layer.shape(), layer.dtype(), row.tokens(), plan.threads(), plan.repeat(), TWIN_WARMUP, plan.seed());
+        } catch (TwinException e) {
+            listener.note(e.getMessage());
+            return row;
+        }
+        TwinCheck check = result.check(row.expertLoad(), javaSums(layer, pool, row.tokens()));
+        if (!check.agrees()) {
+            listener.note("the C twin disagrees with Java on " + row.shape() + " " + row.dtype() + " T=" + row.tokens()
+                    + ": " + check.describe() + "; its time is not shown");
+            return row;
+        }
+        return row.withTwin(result.timing());
+    }
+
+    /** Java's output sums on the row's batch: one more, untimed call. */
+    private static OutputSums javaSums(BenchLayer layer, WorkerPool pool, int tokens) {
+        try (Arena arena = Arena.ofShared()) {
+            Tensor x = layer.input(arena, pool, tokens);
+            Tensor y = Tensor.allocate(arena, DType.F32, tokens, layer.shape().model());
+            layer.layer().forward(x, layer.tokenIds(arena, tokens), y, new RoutingStats(layer.layer().config().numExperts()));
+            return OutputSums.of(y);
+        }
+    }
+}
