@@ -75,18 +75,24 @@ final class GgufLlama {
         if (experts <= 0 || topK <= 0 || topK > experts) {
             throw new FormatException(file.path(), p + "expert_used_count " + topK + " must be in 1.." + p + "expert_count " + experts);
         }
-        GgufTensorInfo embedding = file.info("token_embd.weight");
-        if (embedding.shape().length != 2 || embedding.shape()[1] != hidden) {
-            throw new FormatException(file.path(), "tensor 'token_embd.weight' has shape "
-                    + java.util.Arrays.toString(embedding.shape()) + ", expected [vocab, " + hidden + "]");
-        }
-        int vocab = Math.toIntExact(embedding.shape()[0]);
+        int vocab = vocabulary(file, hidden);
         int bos = m.getInt("tokenizer.ggml.bos_token_id", -1);
         int[] eos = m.contains("tokenizer.ggml.eos_token_id") ? new int[]{m.getInt("tokenizer.ggml.eos_token_id")} : new int[0];
         // llama.cpp's defaults: head_count_kv = head_count, rope.freq_base = 10000; the rest are required.
         return new ModelConfig(ARCH, hidden, layers, heads, kvHeads, headDim, ffn, experts, topK, Normalize.L1, vocab,
                 m.getDouble(p + "rope.freq_base", 10000), Norm.Kind.RMS, m.getFloat(p + "attention.layer_norm_rms_epsilon"),
                 0, 0f, m.getInt(p + "context_length"), bos, eos, !file.contains("output.weight"));
+    }
+
+    /** The vocabulary size: rows of {@code token_embd}, which must be {@code [V, hidden]}. */
+    static int vocabulary(GgufFile file, int hidden) {
+        GgufTensorInfo embedding = file.info("token_embd.weight");
+        long[] shape = embedding.shape();
+        if (shape.length != 2 || shape[1] != hidden || shape[0] > Integer.MAX_VALUE) {
+            throw new FormatException(file.path(), "tensor 'token_embd.weight' has shape "
+                    + java.util.Arrays.toString(shape) + ", expected [vocab, " + hidden + "]");
+        }
+        return (int) shape[0];
     }
 
     static Transformer build(ModelConfig c, GgufFile file, Arena arena, Backend backend) {

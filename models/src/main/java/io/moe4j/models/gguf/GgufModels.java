@@ -10,7 +10,8 @@ import java.lang.foreign.Arena;
 
 /**
  * Models from GGUF files: the architecture named by {@code general.architecture} read from the file's metadata and
- * mapped onto the engine's transformer. Supported: {@code llama} with experts (Mixtral as llama.cpp converts it).
+ * mapped onto the engine's transformer. Supported: {@code llama} with experts (Mixtral as llama.cpp converts it) and
+ * {@code dbrx}.
  */
 public final class GgufModels {
     private GgufModels() {}
@@ -22,10 +23,12 @@ public final class GgufModels {
      */
     public static ModelConfig config(GgufFile file) {
         String arch = file.metadata().getString("general.architecture");
-        if (!arch.equals(GgufLlama.ARCH)) {
-            throw new FormatException(file.path(), "GGUF architecture '" + arch + "' is not supported (llama with experts)");
-        }
-        return GgufLlama.config(file);
+        return switch (arch) {
+            case GgufLlama.ARCH -> GgufLlama.config(file);
+            case GgufDbrx.ARCH -> GgufDbrx.config(file);
+            default -> throw new FormatException(file.path(), "GGUF architecture '" + arch
+                    + "' is not supported (llama with experts, dbrx)");
+        };
     }
 
     /**
@@ -35,6 +38,7 @@ public final class GgufModels {
      * @throws FormatException naming the tensor that is missing or has the wrong shape or type
      */
     public static Transformer build(ModelConfig config, GgufFile file, Arena arena, Backend backend) {
-        return GgufLlama.build(config, file, arena, backend);
+        return config.architecture().equals(GgufDbrx.ARCH) ? GgufDbrx.build(config, file, arena, backend)
+                : GgufLlama.build(config, file, arena, backend);
     }
 }

@@ -25,10 +25,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * GGUF files of the golden tiny Mixtral opened with {@link Model#open}: the shared Q8_0 file (llama.cpp's
- * converter) against its exact-dequantization logits, and an F32 file we write from the safetensors original the
- * converter's way (q/k permuted, experts stacked) against the original's golden logits. Skips without
- * {@code shared/golden}.
+ * GGUF files of the golden tiny models opened with {@link Model#open}: the shared Q8_0 Mixtral (llama.cpp's
+ * converter) against its exact-dequantization logits, and F32 files we write from the safetensors originals the
+ * converter's way (Mixtral as arch llama with q/k permuted and experts stacked; DBRX as arch dbrx with w2
+ * permuted to [E, D, F]) against the originals' golden logits. Skips without {@code shared/golden}.
  */
 class GgufModelGoldenTest {
     static final int[] PROMPT = {1, 17, 242, 99, 5, 300, 64};
@@ -67,6 +67,28 @@ class GgufModelGoldenTest {
             session.prefill(PROMPT, logits);
             double worst = maxDiff(logits, Npy.read(dir.resolve("expected/p7.logits.npy"), arena));
             System.out.println("F32 GGUF from safetensors: max |logit - expected| = " + worst);
+            assertTrue(worst <= 1e-4, "max |logit − expected| = " + worst);
+            session.reset();
+            int[] greedy = session.generate(PROMPT, 16, new Sampler(SamplingSettings.greedy()), new int[0], null);
+            assertArrayEquals(greedy(dir.resolve("expected/p7.greedy.json")), greedy);
+        }
+    }
+
+    @Test
+    void dbrxF32FileWrittenFromTheSafetensorsGivesTheirGoldenLogits() throws IOException {
+        Path dir = GoldenFiles.require("models/dbrx-tiny-f32");
+        Path gguf = tmp.resolve("dbrx-tiny-f32.gguf");
+        try (Model hf = Model.open(dir, 2); SafeTensorsCheckpoint st = SafeTensorsCheckpoint.open(dir);
+             Arena arena = Arena.ofConfined()) {
+            DbrxGguf.writer(hf.config(), st::tensor, arena).write(gguf);
+        }
+        try (Model model = Model.open(gguf, 2); Session session = model.newSession(64); Arena arena = Arena.ofConfined()) {
+            assertEquals("dbrx", model.config().architecture());
+            assertEquals(2f, model.config().clipQkv());
+            Tensor logits = Tensor.allocate(arena, DType.F32, PROMPT.length, model.config().vocab());
+            session.prefill(PROMPT, logits);
+            double worst = maxDiff(logits, Npy.read(dir.resolve("expected/p7.logits.npy"), arena));
+            System.out.println("DBRX F32 GGUF from safetensors: max |logit - expected| = " + worst);
             assertTrue(worst <= 1e-4, "max |logit − expected| = " + worst);
             session.reset();
             int[] greedy = session.generate(PROMPT, 16, new Sampler(SamplingSettings.greedy()), new int[0], null);
