@@ -15,9 +15,9 @@ import java.util.Set;
 import java.util.function.Function;
 
 /**
- * Writes a Mixtral checkpoint (HF tensor names) as an F32 GGUF of arch {@code llama} the way llama.cpp's converter
- * does: HF names mapped to ggml's, q/k rows permuted per head for interleaved RoPE, experts stacked per layer as
- * {@code ffn_{gate,up,down}_exps}. Keys and tensors named in {@code omit} are left out, to make broken files.
+ * Writes a Mixtral checkpoint (HF tensor names, each tensor in the dtype given) as a GGUF of arch {@code llama} the
+ * way llama.cpp's converter does: HF names mapped to ggml's, q/k rows permuted per head for interleaved RoPE, experts
+ * stacked per layer as {@code ffn_{gate,up,down}_exps}. Keys and tensors named in {@code omit} are left out, to make broken files.
  */
 final class LlamaGguf {
     private LlamaGguf() {}
@@ -66,10 +66,10 @@ final class LlamaGguf {
         return w;
     }
 
-    /** llama.cpp's {@code permute}: reshape(heads, 2, hd/2, D).swapaxes(1, 2) — row h·hd + s·hd/2 + i goes to h·hd + 2i + s. */
+    /** llama.cpp's {@code permute} (whole rows, so any dtype): reshape(heads, 2, hd/2, D).swapaxes(1, 2) — row h·hd + s·hd/2 + i goes to h·hd + 2i + s. */
     static Tensor permute(Tensor w, int heads, Arena arena) {
-        long rows = w.dim(0), cols = w.dim(1), hd = rows / heads, half = hd / 2, rowBytes = 4 * cols;
-        Tensor out = Tensor.allocate(arena, DType.F32, rows, cols);
+        long rows = w.dim(0), cols = w.dim(1), hd = rows / heads, half = hd / 2, rowBytes = w.byteSize() / rows;
+        Tensor out = Tensor.allocate(arena, w.dtype(), rows, cols);
         for (long h = 0; h < heads; h++) {
             for (long s = 0; s < 2; s++) {
                 for (long i = 0; i < half; i++) {
@@ -83,7 +83,7 @@ final class LlamaGguf {
     /** Experts {@code experts.e.NAME.weight} stacked along a new first dimension. */
     static Tensor stack(Function<String, Tensor> hf, String prefix, String name, int experts, Arena arena) {
         Tensor first = hf.apply(prefix + "block_sparse_moe.experts.0." + name + ".weight");
-        Tensor out = Tensor.allocate(arena, DType.F32, experts, first.dim(0), first.dim(1));
+        Tensor out = Tensor.allocate(arena, first.dtype(), experts, first.dim(0), first.dim(1));
         for (int e = 0; e < experts; e++) {
             Tensor t = hf.apply(prefix + "block_sparse_moe.experts." + e + "." + name + ".weight");
             MemorySegment.copy(t.segment(), 0, out.segment(), e * t.byteSize(), t.byteSize());
