@@ -66,6 +66,15 @@ public final class Model implements AutoCloseable {
                 (arena, backend) -> architecture.build(config, new CheckpointTensors(checkpoint, arena), backend));
     }
 
+    /**
+     * The configuration of the Hugging Face checkpoint directory {@code directory} ({@code config.json} only; no
+     * weights are opened), for tools such as the GGUF converter that map a checkpoint without running it.
+     */
+    public static ModelConfig readConfig(Path directory) throws IOException {
+        ConfigJson json = ConfigJson.read(directory.resolve("config.json"));
+        return Architecture.of(json).config(json);
+    }
+
     private static Model assemble(Path location, ModelConfig config, Checkpoint checkpoint, int threads, Builder builder) {
         CpuBackend backend = null;
         Arena arena = Arena.ofShared();
