@@ -7,6 +7,7 @@ import io.moe4j.engine.tensor.Tensor;
 import io.moe4j.models.format.GoldenFiles;
 import io.moe4j.models.format.Npy;
 import io.moe4j.models.format.SafeTensorsCheckpoint;
+import io.moe4j.models.format.SafeTensorsWriter;
 import io.moe4j.models.format.gguf.GgmlType;
 import io.moe4j.models.hf.Model;
 import io.moe4j.models.hf.Session;
@@ -101,6 +102,37 @@ class GgufConverterTest {
                     + ", max |logit - golden f32| = " + vsGolden);
             assertTrue(vsReference <= 1e-4, "max |logit − reference| = " + vsReference);
             assertTrue(vsGolden <= (type == GgmlType.Q8_0 ? 0.25 : 4.0), "max |logit − golden| = " + vsGolden);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"BF16", "F16"})
+    void sixteenBitCheckpointsGiveTheLogitsOfExactDequantization(DType stored) throws IOException {
+        // The converter decodes 16-bit weights itself (bit shifts, not Tensor.getFloat); the reference decodes them
+        // with Tensor.copyTo, so the two paths meet only in the weights' values.
+        Path golden = GoldenFiles.require("models/mixtral-tiny-f32");
+        Path dir = Files.createDirectory(tmp.resolve("tiny-" + stored));
+        Files.copy(golden.resolve("config.json"), dir.resolve("config.json"));
+        try (SafeTensorsCheckpoint st = SafeTensorsCheckpoint.open(golden); Arena arena = Arena.ofConfined()) {
+            SafeTensorsWriter writer = new SafeTensorsWriter();
+            for (String name : st.names()) {
+                Tensor t = Tensor.allocate(arena, stored, st.tensor(name).shape());
+                st.tensor(name).copyTo(t);
+                writer.add(name, t);
+            }
+            writer.write(dir.resolve("model.safetensors"));
+        }
+        Path out = tmp.resolve("tiny-" + stored + ".Q8_0.gguf");
+        GgufConverter.convert(dir, GgmlType.Q8_0, out, 2, GgufConverter.Progress.NONE);
+        try (Arena arena = Arena.ofConfined()) {
+            Path reference = tmp.resolve("reference-" + stored + ".gguf");
+            try (SafeTensorsCheckpoint st = SafeTensorsCheckpoint.open(dir)) {
+                LlamaGguf.writer(Model.readConfig(dir), name -> roundTrip(name, st.tensor(name), GgmlType.Q8_0, arena), arena,
+                        "llama", Set.of()).write(reference);
+            }
+            double vsReference = GgufModelGoldenTest.maxDiff(logits(out, arena), logits(reference, arena));
+            System.out.println(stored + " checkpoint to Q8_0: max |logit - dequantized reference| = " + vsReference);
+            assertTrue(vsReference <= 1e-4, "max |logit − reference| = " + vsReference);
         }
     }
 
