@@ -42,11 +42,13 @@ public final class Model implements AutoCloseable {
     }
 
     /**
-     * Opens {@code location} with {@code threads} threads for the CPU backend: a regular file is read as GGUF, a
-     * directory as a Hugging Face checkpoint.
+     * Opens {@code location} with {@code threads} threads for the CPU backend: a regular file (or any path named
+     * {@code *.gguf}, so that a missing file is reported as itself) is read as GGUF, a directory as a Hugging Face
+     * checkpoint.
      */
     public static Model open(Path location, int threads) throws IOException {
-        if (Files.isRegularFile(location)) {
+        if (Files.isRegularFile(location) || location.getFileName() != null
+                && location.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".gguf")) {
             GgufFile file = GgufFile.open(location);
             ModelConfig config;
             try {

@@ -93,6 +93,13 @@ class GgufModelErrorsTest {
     }
 
     @Test
+    void aMissingGgufFileIsReportedAsItself() {
+        Path missing = tmp.resolve("absent.gguf");
+        java.nio.file.NoSuchFileException e = assertThrows(java.nio.file.NoSuchFileException.class, () -> Model.open(missing, 1));
+        assertEquals(missing.toString(), e.getFile());
+    }
+
+    @Test
     void missingArchitectureKeyIsNamed() throws IOException {
         FormatException e = failure(write("llama", "general.architecture"));
         assertTrue(e.getMessage().contains("'general.architecture' is missing"), e.getMessage());
