@@ -107,10 +107,10 @@ static int parse_long(const char *text, long long min, long long max, long long 
     return 0;
 }
 
-static int parse_int(const char *name, const char *text, int min, int *out) {
+static int parse_int(const char *name, const char *text, int min, int max, int *out) {
     long long v;
-    if (parse_long(text, min, 1 << 30, &v)) {
-        return bad_usage("%s must be an integer from %d to %d, got '%s'", name, min, 1 << 30, text);
+    if (parse_long(text, min, max, &v)) {
+        return bad_usage("%s must be an integer from %d to %d, got '%s'", name, min, max, text);
     }
     *out = (int) v;
     return 0;
@@ -167,10 +167,10 @@ static int parse_options(int argc, char **argv, options *o) {
                 else if (strcmp(v, "bf16") == 0) o->dtype = TWIN_BF16;
                 else rc = bad_usage("--dtype must be f32 or bf16, got '%s'", v);
                 break;
-            case 2: rc = parse_int("--tokens", v, 1, &o->tokens); break;
-            case 3: rc = parse_int("--threads", v, 1, &o->threads); break;
-            case 4: rc = parse_int("--repeat", v, 1, &o->repeat); break;
-            case 5: rc = parse_int("--warmup", v, 0, &o->warmup); break;
+            case 2: rc = parse_int("--tokens", v, 1, 1 << 24, &o->tokens); break;
+            case 3: rc = parse_int("--threads", v, 1, 1024, &o->threads); break;
+            case 4: rc = parse_int("--repeat", v, 1, 1 << 24, &o->repeat); break;
+            case 5: rc = parse_int("--warmup", v, 0, 1 << 24, &o->warmup); break;
             default: {
                 long long s;
                 if (parse_long(v, INT64_MIN, INT64_MAX, &s)) rc = bad_usage("--seed must be a 64-bit integer, got '%s'", v);
@@ -181,6 +181,9 @@ static int parse_options(int argc, char **argv, options *o) {
     }
     for (int n = 0; n < 7; n++) {
         if (!given[n]) return bad_usage("%s is required", names[n]);
+    }
+    if ((int64_t) o->tokens * o->k > INT32_MAX / 2) { /* assignments are counted in int, as in Java */
+        return bad_usage("--tokens %d with k=%d makes too many assignments", o->tokens, o->k);
     }
     return 0;
 }

@@ -53,4 +53,9 @@ public record TwinCheck(long[] javaLoads, long[] twinLoads, double sumDifference
         s.setLength(s.length() - 1);
         return s.toString();
     }
+
+    @Override
+    public String toString() {
+        return describe();
+    }
 }

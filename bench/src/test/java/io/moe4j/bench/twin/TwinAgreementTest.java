@@ -11,6 +11,7 @@ import io.moe4j.engine.tensor.DType;
 import io.moe4j.engine.tensor.Tensor;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -41,9 +42,14 @@ class TwinAgreementTest {
     @BeforeAll
     static void start() {
         twin = Twin.locate();
-        assumeTrue(twin.isAvailable(), twin.unavailableReason());
+        if (!twin.isAvailable()) return;
         backend = CpuBackend.create(THREADS);
         pool = new WorkerPool(THREADS);
+    }
+
+    @BeforeEach
+    void twinBuilt() {
+        assumeTrue(twin.isAvailable(), twin.unavailableReason()); // reported per test, with the reason
     }
 
     @AfterAll
