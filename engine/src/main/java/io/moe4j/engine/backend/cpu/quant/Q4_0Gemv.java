@@ -12,6 +12,8 @@ import static io.moe4j.engine.backend.cpu.quant.QuantVectors.LE;
 import static jdk.incubator.vector.VectorOperators.ASHR;
 import static jdk.incubator.vector.VectorOperators.B2I;
 import static jdk.incubator.vector.VectorOperators.I2F;
+import static jdk.incubator.vector.VectorOperators.LSHL;
+import static jdk.incubator.vector.VectorOperators.XOR;
 
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
@@ -19,9 +21,12 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 
 /**
- * The M = 1 GEMV kernel for Q4_0 weights: each block is dequantized in registers exactly as
- * {@link Q4_0#dequantize} does it (8 bytes widened to ints, nibble minus 8, to float, times the scale) and goes
- * straight into the fused multiply-add chain. Four weight rows at a time; the same operations in the same order
+ * The M = 1 GEMV kernel for Q4_0 weights: each block is dequantized in registers to exactly the values of
+ * {@link Q4_0#dequantize} (the integer {@code q − 8}, to float, times the scale) and goes straight into the fused
+ * multiply-add chain. {@code q − 8} comes out of sign arithmetic: with bit 3 of each nibble flipped (one XOR of the
+ * 8 bytes with 0x88), a nibble read as a signed 4-bit number is {@code q − 8}, so after widening the bytes with
+ * sign extension the high one is an arithmetic shift right by 4 and the low one a shift left by 28 and back: 3
+ * operations per 16 weights instead of 5 for mask, shift and subtract. Four weight rows at a time; the same operations in the same order
  * as {@link QuantGemv}'s general path (elements 0-7, 8-15 from the low nibbles, then 16-23, 24-31 from the high
  * ones), so the same bits.
  */
@@ -43,33 +48,33 @@ final class Q4_0Gemv {
             FloatVector p0 = FloatVector.fromArray(F, xp, j), p1 = FloatVector.fromArray(F, xp, j + 8);
             FloatVector p2 = FloatVector.fromArray(F, xp, j + 16), p3 = FloatVector.fromArray(F, xp, j + 24);
             FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(w.get(I16, w0 + o)));
-            IntVector u = (IntVector) ByteVector.fromMemorySegment(B8, w, w0 + o + 2, LE).convertShape(B2I, I, 0);
-            IntVector v = (IntVector) ByteVector.fromMemorySegment(B8, w, w0 + o + 10, LE).convertShape(B2I, I, 0);
-            a0 = ((FloatVector) u.and(15).sub(8).convert(I2F, 0)).mul(d).fma(p0, a0);
-            a0 = ((FloatVector) v.and(15).sub(8).convert(I2F, 0)).mul(d).fma(p1, a0);
-            a0 = ((FloatVector) u.lanewise(ASHR, 4).and(15).sub(8).convert(I2F, 0)).mul(d).fma(p2, a0);
-            a0 = ((FloatVector) v.lanewise(ASHR, 4).and(15).sub(8).convert(I2F, 0)).mul(d).fma(p3, a0);
+            IntVector u = (IntVector) ByteVector.fromMemorySegment(B8, w, w0 + o + 2, LE).lanewise(XOR, (byte) 0x88).convertShape(B2I, I, 0);
+            IntVector v = (IntVector) ByteVector.fromMemorySegment(B8, w, w0 + o + 10, LE).lanewise(XOR, (byte) 0x88).convertShape(B2I, I, 0);
+            a0 = ((FloatVector) u.lanewise(LSHL, 28).lanewise(ASHR, 28).convert(I2F, 0)).mul(d).fma(p0, a0);
+            a0 = ((FloatVector) v.lanewise(LSHL, 28).lanewise(ASHR, 28).convert(I2F, 0)).mul(d).fma(p1, a0);
+            a0 = ((FloatVector) u.lanewise(ASHR, 4).convert(I2F, 0)).mul(d).fma(p2, a0);
+            a0 = ((FloatVector) v.lanewise(ASHR, 4).convert(I2F, 0)).mul(d).fma(p3, a0);
             d = FloatVector.broadcast(F, Float.float16ToFloat(w.get(I16, w1 + o)));
-            u = (IntVector) ByteVector.fromMemorySegment(B8, w, w1 + o + 2, LE).convertShape(B2I, I, 0);
-            v = (IntVector) ByteVector.fromMemorySegment(B8, w, w1 + o + 10, LE).convertShape(B2I, I, 0);
-            a1 = ((FloatVector) u.and(15).sub(8).convert(I2F, 0)).mul(d).fma(p0, a1);
-            a1 = ((FloatVector) v.and(15).sub(8).convert(I2F, 0)).mul(d).fma(p1, a1);
-            a1 = ((FloatVector) u.lanewise(ASHR, 4).and(15).sub(8).convert(I2F, 0)).mul(d).fma(p2, a1);
-            a1 = ((FloatVector) v.lanewise(ASHR, 4).and(15).sub(8).convert(I2F, 0)).mul(d).fma(p3, a1);
+            u = (IntVector) ByteVector.fromMemorySegment(B8, w, w1 + o + 2, LE).lanewise(XOR, (byte) 0x88).convertShape(B2I, I, 0);
+            v = (IntVector) ByteVector.fromMemorySegment(B8, w, w1 + o + 10, LE).lanewise(XOR, (byte) 0x88).convertShape(B2I, I, 0);
+            a1 = ((FloatVector) u.lanewise(LSHL, 28).lanewise(ASHR, 28).convert(I2F, 0)).mul(d).fma(p0, a1);
+            a1 = ((FloatVector) v.lanewise(LSHL, 28).lanewise(ASHR, 28).convert(I2F, 0)).mul(d).fma(p1, a1);
+            a1 = ((FloatVector) u.lanewise(ASHR, 4).convert(I2F, 0)).mul(d).fma(p2, a1);
+            a1 = ((FloatVector) v.lanewise(ASHR, 4).convert(I2F, 0)).mul(d).fma(p3, a1);
             d = FloatVector.broadcast(F, Float.float16ToFloat(w.get(I16, w2 + o)));
-            u = (IntVector) ByteVector.fromMemorySegment(B8, w, w2 + o + 2, LE).convertShape(B2I, I, 0);
-            v = (IntVector) ByteVector.fromMemorySegment(B8, w, w2 + o + 10, LE).convertShape(B2I, I, 0);
-            a2 = ((FloatVector) u.and(15).sub(8).convert(I2F, 0)).mul(d).fma(p0, a2);
-            a2 = ((FloatVector) v.and(15).sub(8).convert(I2F, 0)).mul(d).fma(p1, a2);
-            a2 = ((FloatVector) u.lanewise(ASHR, 4).and(15).sub(8).convert(I2F, 0)).mul(d).fma(p2, a2);
-            a2 = ((FloatVector) v.lanewise(ASHR, 4).and(15).sub(8).convert(I2F, 0)).mul(d).fma(p3, a2);
+            u = (IntVector) ByteVector.fromMemorySegment(B8, w, w2 + o + 2, LE).lanewise(XOR, (byte) 0x88).convertShape(B2I, I, 0);
+            v = (IntVector) ByteVector.fromMemorySegment(B8, w, w2 + o + 10, LE).lanewise(XOR, (byte) 0x88).convertShape(B2I, I, 0);
+            a2 = ((FloatVector) u.lanewise(LSHL, 28).lanewise(ASHR, 28).convert(I2F, 0)).mul(d).fma(p0, a2);
+            a2 = ((FloatVector) v.lanewise(LSHL, 28).lanewise(ASHR, 28).convert(I2F, 0)).mul(d).fma(p1, a2);
+            a2 = ((FloatVector) u.lanewise(ASHR, 4).convert(I2F, 0)).mul(d).fma(p2, a2);
+            a2 = ((FloatVector) v.lanewise(ASHR, 4).convert(I2F, 0)).mul(d).fma(p3, a2);
             d = FloatVector.broadcast(F, Float.float16ToFloat(w.get(I16, w3 + o)));
-            u = (IntVector) ByteVector.fromMemorySegment(B8, w, w3 + o + 2, LE).convertShape(B2I, I, 0);
-            v = (IntVector) ByteVector.fromMemorySegment(B8, w, w3 + o + 10, LE).convertShape(B2I, I, 0);
-            a3 = ((FloatVector) u.and(15).sub(8).convert(I2F, 0)).mul(d).fma(p0, a3);
-            a3 = ((FloatVector) v.and(15).sub(8).convert(I2F, 0)).mul(d).fma(p1, a3);
-            a3 = ((FloatVector) u.lanewise(ASHR, 4).and(15).sub(8).convert(I2F, 0)).mul(d).fma(p2, a3);
-            a3 = ((FloatVector) v.lanewise(ASHR, 4).and(15).sub(8).convert(I2F, 0)).mul(d).fma(p3, a3);
+            u = (IntVector) ByteVector.fromMemorySegment(B8, w, w3 + o + 2, LE).lanewise(XOR, (byte) 0x88).convertShape(B2I, I, 0);
+            v = (IntVector) ByteVector.fromMemorySegment(B8, w, w3 + o + 10, LE).lanewise(XOR, (byte) 0x88).convertShape(B2I, I, 0);
+            a3 = ((FloatVector) u.lanewise(LSHL, 28).lanewise(ASHR, 28).convert(I2F, 0)).mul(d).fma(p0, a3);
+            a3 = ((FloatVector) v.lanewise(LSHL, 28).lanewise(ASHR, 28).convert(I2F, 0)).mul(d).fma(p1, a3);
+            a3 = ((FloatVector) u.lanewise(ASHR, 4).convert(I2F, 0)).mul(d).fma(p2, a3);
+            a3 = ((FloatVector) v.lanewise(ASHR, 4).convert(I2F, 0)).mul(d).fma(p3, a3);
         }
         a0 = a0.add(a0.rearrange(H4));
         a1 = a1.add(a1.rearrange(H4));
@@ -89,13 +94,13 @@ final class Q4_0Gemv {
         FloatVector a0 = FloatVector.zero(F);
         for (int j = 0, o = 0; j < k; j += Q4_0.BLOCK, o += Q4_0.BLOCK_BYTES) {
             FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(w.get(I16, w0 + o)));
-            IntVector u = (IntVector) ByteVector.fromMemorySegment(B8, w, w0 + o + 2, LE).convertShape(B2I, I, 0);
-            IntVector v = (IntVector) ByteVector.fromMemorySegment(B8, w, w0 + o + 10, LE).convertShape(B2I, I, 0);
-            a0 = ((FloatVector) u.and(15).sub(8).convert(I2F, 0)).mul(d).fma(FloatVector.fromArray(F, xp, j), a0);
-            a0 = ((FloatVector) v.and(15).sub(8).convert(I2F, 0)).mul(d).fma(FloatVector.fromArray(F, xp, j + 8), a0);
-            a0 = ((FloatVector) u.lanewise(ASHR, 4).and(15).sub(8).convert(I2F, 0)).mul(d)
+            IntVector u = (IntVector) ByteVector.fromMemorySegment(B8, w, w0 + o + 2, LE).lanewise(XOR, (byte) 0x88).convertShape(B2I, I, 0);
+            IntVector v = (IntVector) ByteVector.fromMemorySegment(B8, w, w0 + o + 10, LE).lanewise(XOR, (byte) 0x88).convertShape(B2I, I, 0);
+            a0 = ((FloatVector) u.lanewise(LSHL, 28).lanewise(ASHR, 28).convert(I2F, 0)).mul(d).fma(FloatVector.fromArray(F, xp, j), a0);
+            a0 = ((FloatVector) v.lanewise(LSHL, 28).lanewise(ASHR, 28).convert(I2F, 0)).mul(d).fma(FloatVector.fromArray(F, xp, j + 8), a0);
+            a0 = ((FloatVector) u.lanewise(ASHR, 4).convert(I2F, 0)).mul(d)
                     .fma(FloatVector.fromArray(F, xp, j + 16), a0);
-            a0 = ((FloatVector) v.lanewise(ASHR, 4).and(15).sub(8).convert(I2F, 0)).mul(d)
+            a0 = ((FloatVector) v.lanewise(ASHR, 4).convert(I2F, 0)).mul(d)
                     .fma(FloatVector.fromArray(F, xp, j + 24), a0);
         }
         a0 = a0.add(a0.rearrange(H4));

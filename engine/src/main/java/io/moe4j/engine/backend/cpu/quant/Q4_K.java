@@ -22,7 +22,9 @@ import jdk.incubator.vector.VectorOperators;
  *
  * <p>Dequantization is exact, as ggml's {@code dequantize_row_q4_K} computes it in float32 with each operation
  * rounded (no fused multiply-add): {@code d · sc}, its product with {@code q} and {@code dmin · m} are exact
- * (at most 11 + 6 + 4 significant bits), and the subtraction rounds once.
+ * (at most 11 + 6 + 4 significant bits), and the subtraction rounds once. That is why the vector code may use a
+ * fused multiply-add {@code q · (d · sc) + (−dmin · m)}: with an exact product it rounds the same single time, and
+ * gives the same signed zeros, infinities and NaNs, at one operation instead of two.
  */
 public final class Q4_K {
     private Q4_K() {}
@@ -48,17 +50,17 @@ public final class Q4_K {
             int hi = src.get(QuantVectors.I32, s + 12);
             for (int p = 0; p < 4; p++) {
                 FloatVector d1 = FloatVector.broadcast(F, d * scale(lo, hi, 2 * p));
-                FloatVector m1 = FloatVector.broadcast(F, dmin * min(lo, hi, 2 * p));
+                FloatVector m1 = FloatVector.broadcast(F, -dmin * min(lo, hi, 2 * p));
                 FloatVector d2 = FloatVector.broadcast(F, d * scale(lo, hi, 2 * p + 1));
-                FloatVector m2 = FloatVector.broadcast(F, dmin * min(lo, hi, 2 * p + 1));
+                FloatVector m2 = FloatVector.broadcast(F, -dmin * min(lo, hi, 2 * p + 1));
                 long q = s + 16 + 32L * p, out = o + 4L * 64 * p;
                 for (int j = 0; j < 32; j += 8) {
                     IntVector v = (IntVector) ByteVector.fromMemorySegment(B8, src, q + j, LE)
                             .convertShape(VectorOperators.B2I, I, 0);
-                    ((FloatVector) v.and(15).convert(VectorOperators.I2F, 0)).mul(d1).sub(m1)
+                    ((FloatVector) v.and(15).convert(VectorOperators.I2F, 0)).fma(d1, m1)
                             .intoMemorySegment(dst, out + 4L * j, LE);
                     ((FloatVector) v.lanewise(VectorOperators.ASHR, 4).and(15).convert(VectorOperators.I2F, 0))
-                            .mul(d2).sub(m2).intoMemorySegment(dst, out + 4L * (32 + j), LE);
+                            .fma(d2, m2).intoMemorySegment(dst, out + 4L * (32 + j), LE);
                 }
             }
         }

@@ -22,7 +22,8 @@ import jdk.incubator.vector.IntVector;
 
 /**
  * The M = 1 GEMV kernel for Q4_K weights: two weight rows at a time, each 8 weights dequantized in registers
- * exactly as {@link Q4_K#dequantize} does (nibble to float, times {@code d · sc}, minus {@code dmin · m}) and fed
+ * exactly as {@link Q4_K#dequantize} does (nibble to float, times {@code d · sc}, minus {@code dmin · m}, as one
+ * fused multiply-add: the product is exact) and fed
  * straight into that row's fused multiply-add chain, in element order, so the same bits as {@link QuantGemv}'s
  * general path. Two rows advance together 8 weights at a time (two independent chains); the code bytes of a pair
  * of sub-blocks are loaded once for the low nibbles and again (from L1) for the high ones.
@@ -39,11 +40,11 @@ final class Q4_KGemv {
         if (rest < nEnd) k1x2(xp, k, w, wOff + rest * rowBytes, 0, y, yOff + 4L * rest, 0, sc);
     }
 
-    /** Per-thread sub-block scales of the current super-block of the 2 rows: {@code d · sc} then {@code dmin · m}. */
+    /** Per-thread sub-block scales of the current super-block of the 2 rows: {@code d · sc} then {@code −dmin · m}. */
     private static final ThreadLocal<float[]> SCALES = ThreadLocal.withInitial(() -> new float[32]);
 
     /**
-     * Writes the 8 sub-block scales {@code d · sc} and then the 8 offsets {@code dmin · m} of the super-block at
+     * Writes the 8 sub-block scales {@code d · sc} and then the 8 offsets {@code −dmin · m} of the super-block at
      * {@code b} to {@code out[at..at + 16)}, computed as {@link Q4_K#dequantize} computes them. A call per
      * super-block and row, outside the vector work: done inline, the scalar unpacking made the kernel too large
      * for C2 to inline its helpers, and each non-inlined call in the inner loop spilled every vector register.
@@ -54,7 +55,7 @@ final class Q4_KGemv {
         int hi = w.get(I32, b + 12);
         for (int s = 0; s < 8; s++) {
             out[at + s] = d * Q4_K.scale(lo, hi, s);
-            out[at + 8 + s] = dmin * Q4_K.min(lo, hi, s);
+            out[at + 8 + s] = -dmin * Q4_K.min(lo, hi, s);
         }
     }
 
@@ -79,9 +80,9 @@ final class Q4_KGemv {
                 for (int l = 0; l < 32; l += 8) {
                     FloatVector p = FloatVector.fromArray(F, xp, j + 32 * s + l);
                     a0 = ((FloatVector) ((IntVector) ByteVector.fromMemorySegment(B8, w, w0 + qs + l, LE).convertShape(B2I, I, 0))
-                            .lanewise(ASHR, shift).and(15).convert(I2F, 0)).mul(s0).sub(m0).fma(p, a0);
+                            .lanewise(ASHR, shift).and(15).convert(I2F, 0)).fma(s0, m0).fma(p, a0);
                     a1 = ((FloatVector) ((IntVector) ByteVector.fromMemorySegment(B8, w, w1 + qs + l, LE).convertShape(B2I, I, 0))
-                            .lanewise(ASHR, shift).and(15).convert(I2F, 0)).mul(s1).sub(m1).fma(p, a1);
+                            .lanewise(ASHR, shift).and(15).convert(I2F, 0)).fma(s1, m1).fma(p, a1);
                 }
             }
         }

@@ -21,7 +21,8 @@ import jdk.incubator.vector.VectorOperators;
  * {@code (d · sc) · q − dmin · m}.
  *
  * <p>Dequantization is exact, as ggml's {@code dequantize_row_q5_K} computes it in float32 with each operation
- * rounded: only the final subtraction can round (at most 11 + 6 + 5 significant bits before it).
+ * rounded: only the final subtraction can round (at most 11 + 6 + 5 significant bits before it), so the fused
+ * multiply-add used here gives the same bits (see {@link Q4_K}).
  */
 public final class Q5_K {
     private Q5_K() {}
@@ -47,9 +48,9 @@ public final class Q5_K {
             int hi4 = src.get(QuantVectors.I32, s + 12);
             for (int p = 0; p < 4; p++) {
                 FloatVector d1 = FloatVector.broadcast(F, d * Q4_K.scale(lo8, hi4, 2 * p));
-                FloatVector m1 = FloatVector.broadcast(F, dmin * Q4_K.min(lo8, hi4, 2 * p));
+                FloatVector m1 = FloatVector.broadcast(F, -dmin * Q4_K.min(lo8, hi4, 2 * p));
                 FloatVector d2 = FloatVector.broadcast(F, d * Q4_K.scale(lo8, hi4, 2 * p + 1));
-                FloatVector m2 = FloatVector.broadcast(F, dmin * Q4_K.min(lo8, hi4, 2 * p + 1));
+                FloatVector m2 = FloatVector.broadcast(F, -dmin * Q4_K.min(lo8, hi4, 2 * p + 1));
                 long ql = s + 48 + 32L * p, out = o + 4L * 64 * p;
                 int lowBit = 2 * p, highBit = 2 * p + 1;
                 for (int j = 0; j < 32; j += 8) {
@@ -60,9 +61,9 @@ public final class Q5_K {
                     IntVector lo = v.and(15).or(h.lanewise(VectorOperators.LSHR, lowBit).and(1).lanewise(VectorOperators.LSHL, 4));
                     IntVector hi = v.lanewise(VectorOperators.ASHR, 4).and(15)
                             .or(h.lanewise(VectorOperators.LSHR, highBit).and(1).lanewise(VectorOperators.LSHL, 4));
-                    ((FloatVector) lo.convert(VectorOperators.I2F, 0)).mul(d1).sub(m1)
+                    ((FloatVector) lo.convert(VectorOperators.I2F, 0)).fma(d1, m1)
                             .intoMemorySegment(dst, out + 4L * j, LE);
-                    ((FloatVector) hi.convert(VectorOperators.I2F, 0)).mul(d2).sub(m2)
+                    ((FloatVector) hi.convert(VectorOperators.I2F, 0)).fma(d2, m2)
                             .intoMemorySegment(dst, out + 4L * (32 + j), LE);
                 }
             }
