@@ -1,14 +1,13 @@
 package io.moe4j.bench;
 
-import io.moe4j.engine.tensor.DType;
 import io.moe4j.models.hf.Model;
 import io.moe4j.models.hf.Session;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.EnumMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * End-to-end prefill and decode on a real checkpoint, like llama-bench's pp and tg: each repeat resets the
@@ -56,11 +55,10 @@ final class ModelRun {
 
     /** The dtype that holds most of the checkpoint's bytes. */
     private static String weightType(Model model) {
-        Map<DType, Long> bytes = new EnumMap<>(DType.class);
+        Map<String, Long> bytes = new TreeMap<>();
         for (String name : model.checkpoint().names()) {
-            var info = model.checkpoint().info(name);
-            bytes.merge(info.dtype(), info.byteSize(), Long::sum);
+            bytes.merge(model.checkpoint().type(name), model.checkpoint().byteSize(name), Long::sum);
         }
-        return bytes.entrySet().stream().max(Map.Entry.comparingByValue()).map(e -> e.getKey().name().toLowerCase(Locale.ROOT)).orElse("?");
+        return bytes.entrySet().stream().max(Map.Entry.comparingByValue()).map(e -> e.getKey().toLowerCase(Locale.ROOT)).orElse("?");
     }
 }

@@ -64,10 +64,15 @@ final class GenerateCommand implements Callable<Integer> {
         if (maxTokens < 1) throw new IllegalArgumentException("--max-tokens must be at least 1, got " + maxTokens);
         Sampler sampler = new Sampler(new SamplingSettings(temperature, topK, topP, seed));
         PrintWriter out = spec.commandLine().getOut();
+        boolean gguf = Files.isRegularFile(model.model);
         Path tokenizerFile = model.model.resolve("tokenizer.json");
-        Tokenizer tokenizer = Files.isRegularFile(tokenizerFile) ? Tokenizer.load(tokenizerFile) : null;
+        Tokenizer tokenizer = !gguf && Files.isRegularFile(tokenizerFile) ? Tokenizer.load(tokenizerFile) : null;
         int[] ids;
         if (prompt.text != null) {
+            if (gguf) {
+                throw new IllegalArgumentException("--prompt is not supported with a GGUF model yet (its tokenizer is "
+                        + "not read from the file); pass --tokens instead");
+            }
             if (tokenizer == null) {
                 throw new IllegalArgumentException("--prompt needs " + tokenizerFile + "; pass --tokens instead");
             }

@@ -2,8 +2,7 @@ package io.moe4j.cli;
 
 import io.moe4j.engine.nn.KvCache;
 import io.moe4j.engine.tensor.DType;
-import io.moe4j.models.format.SafeTensorInfo;
-import io.moe4j.models.format.SafeTensorsCheckpoint;
+import io.moe4j.models.hf.Checkpoint;
 import io.moe4j.models.hf.Model;
 import io.moe4j.models.hf.ModelConfig;
 import picocli.CommandLine.Command;
@@ -33,7 +32,7 @@ final class InspectCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         try (Model m = Model.open(model.model, model.threads())) {
             ModelConfig c = m.config();
-            SafeTensorsCheckpoint ckpt = m.checkpoint();
+            Checkpoint ckpt = m.checkpoint();
             out.printf("model          %s%n", m.directory());
             out.printf("architecture   %s%n", c.architecture());
             out.printf("layers         %d%n", c.layers());
@@ -43,19 +42,18 @@ final class InspectCommand implements Callable<Integer> {
             out.printf("vocabulary     %d%n", c.vocab());
             out.printf("rope theta     %s%s%n", c.ropeTheta(), c.slidingWindow() > 0 ? ", sliding window " + c.slidingWindow() : "");
             out.printf("parameters     %s total, %s active per token%n", human(c.parameters()), human(c.activeParameters()));
-            Map<DType, long[]> byType = new TreeMap<>();
+            Map<String, long[]> byType = new TreeMap<>();
             long mapped = 0;
             for (String name : ckpt.names()) {
-                SafeTensorInfo info = ckpt.info(name);
-                byType.computeIfAbsent(info.dtype(), k -> new long[2])[0]++;
-                byType.get(info.dtype())[1] += info.byteSize();
-                mapped += info.byteSize();
+                byType.computeIfAbsent(ckpt.type(name), k -> new long[2])[0]++;
+                byType.get(ckpt.type(name))[1] += ckpt.byteSize(name);
+                mapped += ckpt.byteSize(name);
             }
-            out.printf("shards         %d%n", ckpt.shards().size());
+            out.printf("shards         %d%n", ckpt.files());
             for (var e : byType.entrySet()) {
                 out.printf("dtype %-8s %d tensors, %s%n", e.getKey(), e.getValue()[0], bytes(e.getValue()[1]));
             }
-            boolean f32Norms = byType.keySet().stream().allMatch(t -> t == DType.F32);
+            boolean f32Norms = byType.keySet().stream().allMatch(t -> t.equals(DType.F32.name()));
             long normCopies = f32Norms ? 0 : (2L * c.layers() + 1) * c.hidden() * 4;
             long kv = KvCache.bytes(c.layers(), context, c.kvHeads(), c.headDim());
             out.println();

@@ -11,7 +11,7 @@ import java.io.PrintWriter;
         versionProvider = Version.class,
         description = "Mixture-of-Experts inference on the JVM.",
         subcommands = {InfoCommand.class, LayerCommand.class, LogitsCommand.class, GenerateCommand.class, InspectCommand.class,
-                BenchCommand.class})
+                BenchCommand.class, QuantizeCommand.class})
 public final class Main implements Runnable {
 
     public static void main(String[] args) {

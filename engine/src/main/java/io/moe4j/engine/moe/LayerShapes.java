@@ -79,7 +79,13 @@ final class LayerShapes {
 
     private static void weight(String name, Tensor t, long rows, long cols) {
         require(name, t);
-        floating(name, t);
+        // Block-quantized weights (GGUF) go to the backend's quantized matmul, which reads whole rows of blocks in
+        // place, so they must be row-major: no transposed (K-major) views of them.
+        if (t.dtype().isBlockQuantized()) {
+            if (!t.isContiguous()) throw new IllegalArgumentException(name + " (" + t.dtype() + ") must be contiguous");
+        } else {
+            floating(name, t);
+        }
         if (t.rank() != 2 || t.dim(0) != rows || t.dim(1) != cols) {
             throw new IllegalArgumentException(name + " must have shape [" + rows + ", " + cols + "], got " + Shape.toString(t.shape()));
         }

@@ -19,7 +19,7 @@ import java.util.List;
  */
 public final class Transformer implements AutoCloseable {
     private final Backend backend;
-    private final Tensor embedding;   // [V, D], any float dtype
+    private final Tensor embedding;   // [V, D], any float or block-quantized dtype
     private final List<DecoderBlock> blocks;
     private final Norm finalNorm;
     private final Tensor head;        // [V, D]
@@ -104,6 +104,9 @@ public final class Transformer implements AutoCloseable {
             case F32 -> MemorySegment.copy(src, id * bytes, dst, to, bytes);
             case BF16 -> io.moe4j.engine.backend.cpu.kernels.Convert.bf16ToF32(src, id * bytes, dst, to, model);
             case F16 -> io.moe4j.engine.backend.cpu.kernels.Convert.f16ToF32(src, id * bytes, dst, to, model);
+            // GGUF files quantize the embedding like any other matrix; one row is whole blocks, dequantized exactly.
+            case Q8_0, Q4_0, Q4_K, Q5_K, Q6_K ->
+                    io.moe4j.engine.backend.cpu.quant.Dequantize.run(embedding.dtype(), src, id * bytes, dst, to, model);
             default -> throw new IllegalStateException("embedding dtype " + embedding.dtype());
         }
     }

@@ -3,25 +3,30 @@ package io.moe4j.models.hf;
 import io.moe4j.engine.backend.cpu.CpuBackend;
 import io.moe4j.engine.nn.Transformer;
 import io.moe4j.models.format.SafeTensorsCheckpoint;
+import io.moe4j.models.format.gguf.GgufFile;
+import io.moe4j.models.gguf.GgufCheckpoint;
+import io.moe4j.models.gguf.GgufModels;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * A Hugging Face checkpoint directory opened for inference: {@code config.json}, {@code model.safetensors} or
- * shards with {@code model.safetensors.index.json}. Weights are used in place from the mapped files; opening
- * reads only headers. Open once and share between threads; each conversation is a {@link Session}.
+ * A model opened for inference from a Hugging Face checkpoint directory ({@code config.json},
+ * {@code model.safetensors} or shards with {@code model.safetensors.index.json}) or from a GGUF file. Weights are
+ * used in place from the mapped files; opening reads only headers (and copies the few tensors that must be
+ * rewritten). Open once and share between threads; each conversation is a {@link Session}.
  */
 public final class Model implements AutoCloseable {
     private final Path directory;
     private final ModelConfig config;
-    private final SafeTensorsCheckpoint checkpoint;
+    private final Checkpoint checkpoint;
     private final CpuBackend backend;
     private final Arena arena;
     private final Transformer transformer;
 
-    private Model(Path directory, ModelConfig config, SafeTensorsCheckpoint checkpoint, CpuBackend backend, Arena arena,
+    private Model(Path directory, ModelConfig config, Checkpoint checkpoint, CpuBackend backend, Arena arena,
                   Transformer transformer) {
         this.directory = directory;
         this.config = config;
@@ -31,18 +36,54 @@ public final class Model implements AutoCloseable {
         this.transformer = transformer;
     }
 
-    /** Opens {@code directory} with {@code threads} threads for the CPU backend. */
-    public static Model open(Path directory, int threads) throws IOException {
-        ConfigJson json = ConfigJson.read(directory.resolve("config.json"));
+    /** How a format maps its checkpoint onto the engine, given the model's arena and backend. */
+    private interface Builder {
+        Transformer build(Arena arena, CpuBackend backend);
+    }
+
+    /**
+     * Opens {@code location} with {@code threads} threads for the CPU backend: a regular file (or any path named
+     * {@code *.gguf}, so that a missing file is reported as itself) is read as GGUF, a directory as a Hugging Face
+     * checkpoint.
+     */
+    public static Model open(Path location, int threads) throws IOException {
+        if (Files.isRegularFile(location) || location.getFileName() != null
+                && location.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".gguf")) {
+            GgufFile file = GgufFile.open(location);
+            ModelConfig config;
+            try {
+                config = GgufModels.config(file);
+            } catch (RuntimeException e) {
+                file.close();
+                throw e;
+            }
+            return assemble(location, config, new GgufCheckpoint(file), threads,
+                    (arena, backend) -> GgufModels.build(config, file, arena, backend));
+        }
+        ConfigJson json = ConfigJson.read(location.resolve("config.json"));
         Architecture architecture = Architecture.of(json);
         ModelConfig config = architecture.config(json);
-        SafeTensorsCheckpoint checkpoint = SafeTensorsCheckpoint.open(directory);
+        SafeTensorsCheckpoint checkpoint = SafeTensorsCheckpoint.open(location);
+        return assemble(location, config, new SafeTensorsSource(checkpoint), threads,
+                (arena, backend) -> architecture.build(config, new CheckpointTensors(checkpoint, arena), backend));
+    }
+
+    /**
+     * The configuration of the Hugging Face checkpoint directory {@code directory} ({@code config.json} only; no
+     * weights are opened), for tools such as the GGUF converter that map a checkpoint without running it.
+     */
+    public static ModelConfig readConfig(Path directory) throws IOException {
+        ConfigJson json = ConfigJson.read(directory.resolve("config.json"));
+        return Architecture.of(json).config(json);
+    }
+
+    private static Model assemble(Path location, ModelConfig config, Checkpoint checkpoint, int threads, Builder builder) {
         CpuBackend backend = null;
         Arena arena = Arena.ofShared();
         try {
             backend = CpuBackend.create(threads);
-            Transformer transformer = architecture.build(config, new CheckpointTensors(checkpoint, arena), backend);
-            return new Model(directory, config, checkpoint, backend, arena, transformer);
+            Transformer transformer = builder.build(arena, backend);
+            return new Model(location, config, checkpoint, backend, arena, transformer);
         } catch (RuntimeException e) {
             if (backend != null) backend.close();
             arena.close();
@@ -51,13 +92,15 @@ public final class Model implements AutoCloseable {
         }
     }
 
+    /** The directory or GGUF file the model was opened from. */
     public Path directory() { return directory; }
 
     public ModelConfig config() { return config; }
 
     public Transformer transformer() { return transformer; }
 
-    public SafeTensorsCheckpoint checkpoint() { return checkpoint; }
+    /** The stored tensors the weights are views of. */
+    public Checkpoint checkpoint() { return checkpoint; }
 
     /** A new conversation with a KV cache of {@code context} positions. */
     public Session newSession(int context) {
