@@ -81,7 +81,7 @@ final class GenerateCommand implements Callable<Integer> {
             ids = TokenList.parse(prompt.tokens);
         }
         if (ids.length == 0) throw new IllegalArgumentException("the prompt has no tokens");
-        try (Model m = Model.open(model.model, model.threads());
+        try (Model m = model.open();
              Session session = m.newSession(ids.length + maxTokens)) {
             int[] stopIds = concat(m.config().eosIds(), stop == null ? new int[0] : TokenList.parse(stop));
             boolean[] first = {true};

@@ -30,7 +30,7 @@ final class InspectCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (context < 1) throw new IllegalArgumentException("--context must be at least 1, got " + context);
         PrintWriter out = spec.commandLine().getOut();
-        try (Model m = Model.open(model.model, model.threads())) {
+        try (Model m = model.open()) {
             ModelConfig c = m.config();
             Checkpoint ckpt = m.checkpoint();
             out.printf("model          %s%n", m.directory());

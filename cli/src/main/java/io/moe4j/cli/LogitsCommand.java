@@ -28,7 +28,7 @@ final class LogitsCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         int[] ids = TokenList.parse(tokens);
-        try (Model m = Model.open(model.model, model.threads());
+        try (Model m = model.open();
              Session session = m.newSession(ids.length);
              Arena arena = Arena.ofShared()) {
             Tensor logits = Tensor.allocate(arena, DType.F32, ids.length, m.config().vocab());

@@ -28,8 +28,9 @@ final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "A Hugging Face model directory.")
     Path model;
 
-    @Option(names = "--type", required = true, paramLabel = "TYPE", description = "q8_0 or q4_0.")
-    String type;
+    @Option(names = "--type", required = true, paramLabel = "TYPE", converter = ModelOptions.QuantType.class,
+            description = "q8_0 or q4_0.")
+    GgmlType as;
 
     @Option(names = "--output", required = true, paramLabel = "OUT.gguf",
             description = "The GGUF file to write (replaced atomically if it exists).")
@@ -40,11 +41,6 @@ final class QuantizeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        GgmlType as = switch (type.toLowerCase(Locale.ROOT)) {
-            case "q8_0" -> GgmlType.Q8_0;
-            case "q4_0" -> GgmlType.Q4_0;
-            default -> throw usage("--type must be q8_0 or q4_0, got '" + type + "'");
-        };
         int n = Threads.resolve(threads);
         if (!Files.isDirectory(model)) {
             throw usage("--model " + model + " is not a directory (a Hugging Face checkpoint with config.json)");

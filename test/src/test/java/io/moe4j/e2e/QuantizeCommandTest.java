@@ -10,6 +10,7 @@ import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -18,7 +19,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code moe4j quantize} on the golden tiny Mixtral, then {@code logits --model OUT.gguf}: the file loads, its
  * tensors have the asked type, and the logits stay within the Q8_0 scale bound derived in the models module's
  * {@code GgufConverterTest} (0.25 on logits up to 7.9; the exact-dequantization check lives there). Bad options
- * are usage errors (exit 2) naming the option.
+ * are usage errors (exit 2) naming the option. {@code --quantize} on a model command quantizes a checkpoint at load and
+ * gives the written file's logits bit for bit.
  */
 class QuantizeCommandTest {
     @TempDir Path tmp;
@@ -64,11 +66,36 @@ class QuantizeCommandTest {
     }
 
     @Test
+    void quantizeAtLoadGivesTheLogitsOfTheWrittenFile() throws IOException {
+        Path gguf = tmp.resolve("tiny.Q4_0.gguf");
+        assertEquals(0, CliRun.of("quantize", "--model", mixtral().toString(), "--type", "q4_0", "--output", gguf.toString()).exitCode());
+        Path fromFile = tmp.resolve("file.npy"), atLoad = tmp.resolve("load.npy");
+        CliRun f = CliRun.of("logits", "--model", gguf.toString(), "--tokens", "1,17,242", "--output", fromFile.toString(), "--threads", "2");
+        assertEquals(0, f.exitCode(), f.err());
+        CliRun q = CliRun.of("logits", "--model", mixtral().toString(), "--quantize", "Q4_0", "--tokens", "1,17,242", "--output",
+                atLoad.toString(), "--threads", "2");
+        assertEquals(0, q.exitCode(), q.err());
+        try (Arena arena = Arena.ofConfined()) {
+            assertArrayEquals(Npy.read(fromFile, arena).toFloatArray(), Npy.read(atLoad, arena).toFloatArray());
+        }
+        CliRun inspect = CliRun.of("inspect", "--model", mixtral().toString(), "--quantize", "q8_0");
+        assertEquals(0, inspect.exitCode(), inspect.err());
+        assertTrue(inspect.out().contains("Q8_0"), inspect.out());
+
+        CliRun bad = CliRun.of("logits", "--model", mixtral().toString(), "--quantize", "q6_k", "--tokens", "1", "--output", atLoad.toString());
+        assertEquals(2, bad.exitCode());
+        assertTrue(bad.err().contains("--quantize") && bad.err().contains("must be q8_0 or q4_0, got 'q6_k'"), bad.err());
+        CliRun file = CliRun.of("logits", "--model", gguf.toString(), "--quantize", "q8_0", "--tokens", "1", "--output", atLoad.toString());
+        assertEquals(1, file.exitCode());
+        assertTrue(file.err().contains("needs a Hugging Face checkpoint directory"), file.err());
+    }
+
+    @Test
     void badOptionsAreUsageErrors() throws IOException {
         Path out = tmp.resolve("out.gguf");
         CliRun type = CliRun.of("quantize", "--model", mixtral().toString(), "--type", "q5_k", "--output", out.toString());
         assertEquals(2, type.exitCode());
-        assertTrue(type.err().contains("--type must be q8_0 or q4_0, got 'q5_k'"), type.err());
+        assertTrue(type.err().contains("--type") && type.err().contains("must be q8_0 or q4_0, got 'q5_k'"), type.err());
 
         CliRun dir = CliRun.of("quantize", "--model", tmp.resolve("nowhere").toString(), "--type", "q8_0", "--output", out.toString());
         assertEquals(2, dir.exitCode());

@@ -4,7 +4,9 @@ import io.moe4j.engine.backend.cpu.CpuBackend;
 import io.moe4j.engine.nn.Transformer;
 import io.moe4j.models.format.SafeTensorsCheckpoint;
 import io.moe4j.models.format.gguf.GgufFile;
+import io.moe4j.models.format.gguf.GgmlType;
 import io.moe4j.models.gguf.GgufCheckpoint;
+import io.moe4j.models.gguf.GgufConverter;
 import io.moe4j.models.gguf.GgufModels;
 
 import java.io.IOException;
@@ -66,6 +68,32 @@ public final class Model implements AutoCloseable {
         SafeTensorsCheckpoint checkpoint = SafeTensorsCheckpoint.open(location);
         return assemble(location, config, new SafeTensorsSource(checkpoint), threads,
                 (arena, backend) -> architecture.build(config, new CheckpointTensors(checkpoint, arena), backend));
+    }
+
+    /**
+     * Opens the Hugging Face checkpoint directory {@code directory} with its weight matrices quantized at load to
+     * {@code quantize} (Q8_0 or Q4_0; norms, routers and rows not a multiple of 32 stay F32), exactly as
+     * {@code moe4j quantize} would write them: the checkpoint is converted by {@link GgufConverter} into a temporary
+     * GGUF file in {@code java.io.tmpdir}, which is mapped and deleted at once (the mapping keeps its pages; nothing
+     * stays on disk), and the model is that file's. Going through the converter keeps one quantization path, so a
+     * model quantized at load computes bit for bit what the written file computes.
+     *
+     * @throws IllegalArgumentException if {@code directory} is a file (a GGUF file's tensors already have their type)
+     *                                  or the type is not Q8_0 or Q4_0
+     */
+    public static Model open(Path directory, int threads, GgmlType quantize) throws IOException {
+        if (Files.isRegularFile(directory)) {
+            throw new IllegalArgumentException("quantizing at load needs a Hugging Face checkpoint directory; " + directory
+                    + " is a file (a GGUF file's weights are used in the types they are stored in)");
+        }
+        Path temporary = Files.createTempFile("moe4j-", "." + quantize + ".gguf");
+        try {
+            GgufConverter.convert(directory, quantize, temporary, threads, GgufConverter.Progress.NONE);
+            Model gguf = open(temporary, threads);
+            return new Model(directory, gguf.config, gguf.checkpoint, gguf.backend, gguf.arena, gguf.transformer);
+        } finally {
+            Files.deleteIfExists(temporary);
+        }
     }
 
     /**
