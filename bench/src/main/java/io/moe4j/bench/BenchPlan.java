@@ -22,7 +22,8 @@ public record BenchPlan(List<LayerShape> shapes, List<DType> dtypes, List<Intege
         shapes = List.copyOf(shapes);
         dtypes = List.copyOf(dtypes);
         tokens = List.copyOf(tokens);
-        if (shapes.isEmpty() || dtypes.isEmpty() || tokens.isEmpty()) throw new IllegalArgumentException("nothing to measure");
+        // No shapes is a plan too: `bench --model` alone measures the machine and the checkpoint only.
+        if (dtypes.isEmpty() || tokens.isEmpty()) throw new IllegalArgumentException("nothing to measure");
         for (int t : tokens) if (t < 1) throw new IllegalArgumentException("--tokens: " + t + " is not a positive batch size");
         if (threads < 1) throw new IllegalArgumentException("--threads: " + threads + " is not a positive thread count");
         if (repeat < 1) throw new IllegalArgumentException("--repeat: " + repeat + " is not a positive count");

@@ -35,7 +35,8 @@ import java.util.concurrent.Callable;
 final class BenchCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Option(names = "--shape", paramLabel = "mixtral|dbrx|D,F,E,k", description = "Layer shape; repeat for several (default mixtral).")
+    @Option(names = "--shape", paramLabel = "mixtral|dbrx|D,F,E,k",
+            description = "Layer shape; repeat for several (default mixtral; none when --model is given without --shape).")
     List<String> shapes = new ArrayList<>();
 
     @Option(names = "--dtype", paramLabel = "LIST", defaultValue = "f32,bf16", description = "Expert weight dtypes: f32, bf16, f16 (default ${DEFAULT-VALUE}).")
@@ -84,8 +85,9 @@ final class BenchCommand implements Callable<Integer> {
         if (report != null && Files.exists(report) && !Files.isDirectory(report)) throw usage("--report: not a directory: " + report);
         Bench.ModelPlan modelPlan = model == null ? null : new Bench.ModelPlan(model, promptTokens, decodeTokens);
         Bench.TwinStep twinStep = twin ? io.moe4j.bench.TwinRows.create() : null;
-        out.printf("moe4j bench: %d rows (%s), router %s, %d threads, %d measured runs per row%n", plan.rows(),
-                String.join(" ", shapes.isEmpty() ? List.of("mixtral") : shapes), plan.router().text(), plan.threads(), plan.repeat());
+        out.printf("moe4j bench: %d layer rows (%s), router %s, %d threads, %d measured runs per row%s%n", plan.rows(),
+                layerShapes().isEmpty() ? "none" : String.join(" ", layerShapes()), plan.router().text(), plan.threads(), plan.repeat(),
+                model == null ? "" : ", then " + model);
         out.flush();
         BenchResult result = Bench.run(plan, Version.project(), modelPlan, twinStep, TerminalProgress.forStderr(err),
                 new Bench.Listener() {
@@ -132,7 +134,7 @@ final class BenchCommand implements Callable<Integer> {
     private BenchPlan plan() {
         try {
             List<LayerShape> shapeList = new ArrayList<>();
-            for (String s : shapes.isEmpty() ? List.of("mixtral") : shapes) shapeList.add(LayerShape.parse(s));
+            for (String s : layerShapes()) shapeList.add(LayerShape.parse(s));
             List<DType> dtypeList = new ArrayList<>();
             for (String d : split("--dtype", dtypes)) {
                 DType type = switch (d.toLowerCase(Locale.ROOT)) {
@@ -156,6 +158,12 @@ final class BenchCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw usage(e.getMessage());
         }
+    }
+
+    /** Like llama-bench: a model alone is measured alone; layer rows run by default or when asked for. */
+    private List<String> layerShapes() {
+        if (!shapes.isEmpty()) return shapes;
+        return model == null ? List.of("mixtral") : List.of();
     }
 
     private static List<String> split(String option, String text) {

@@ -4,6 +4,7 @@ import io.moe4j.engine.sampling.Sampler;
 import io.moe4j.engine.sampling.SamplingSettings;
 import io.moe4j.models.hf.Model;
 import io.moe4j.models.hf.Session;
+import io.moe4j.models.tokenizer.GgufTokenizers;
 import io.moe4j.models.tokenizer.Tokenizer;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -34,7 +35,7 @@ final class GenerateCommand implements Callable<Integer> {
         @Option(names = "--tokens", paramLabel = "IDS", description = "Prompt token ids, e.g. 1,17,242 (used as given).")
         String tokens;
 
-        @Option(names = "--prompt", paramLabel = "TEXT", description = "Prompt text (needs tokenizer.json in the model directory).")
+        @Option(names = "--prompt", paramLabel = "TEXT", description = "Prompt text (needs tokenizer.json in the model directory, or a GGUF file with tokenizer metadata).")
         String text;
     }
 
@@ -66,13 +67,10 @@ final class GenerateCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         boolean gguf = Files.isRegularFile(model.model);
         Path tokenizerFile = model.model.resolve("tokenizer.json");
-        Tokenizer tokenizer = !gguf && Files.isRegularFile(tokenizerFile) ? Tokenizer.load(tokenizerFile) : null;
+        Tokenizer tokenizer = gguf ? GgufTokenizers.load(model.model)
+                : Files.isRegularFile(tokenizerFile) ? Tokenizer.load(tokenizerFile) : null;
         int[] ids;
         if (prompt.text != null) {
-            if (gguf) {
-                throw new IllegalArgumentException("--prompt is not supported with a GGUF model yet (its tokenizer is "
-                        + "not read from the file); pass --tokens instead");
-            }
             if (tokenizer == null) {
                 throw new IllegalArgumentException("--prompt needs " + tokenizerFile + "; pass --tokens instead");
             }

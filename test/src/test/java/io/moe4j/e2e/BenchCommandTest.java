@@ -84,6 +84,22 @@ class BenchCommandTest {
     }
 
     @Test
+    void modelAloneGivesPrefillAndDecodeRows() throws IOException {
+        Path model = Golden.dir().resolve("gguf").resolve("mixtral-tiny-f32.Q8_0.gguf");
+        Path json = tmp.resolve("model.json");
+        CliRun run = CliRun.of("bench", "--model", model.toString(), "--prompt-tokens", "5", "--decode-tokens", "3",
+                "--repeat", "2", "--json", json.toString());
+        assertEquals(0, run.exitCode(), run.err());
+        assertTrue(run.out().contains("| pp5 |") && run.out().contains("| tg3 |"), run.out());
+        JsonNode root = new ObjectMapper().readTree(json.toFile());
+        assertEquals(0, root.path("rows").size(), "no layer rows without --shape");
+        JsonNode m = root.path("model");
+        assertEquals("q8_0", m.path("dtype").asText());
+        assertEquals(5 / (m.path("prefill_ms_median").asDouble() / 1e3), m.path("prefill_tokens_per_s").asDouble(), 1e-6);
+        assertEquals(3 / (m.path("decode_ms_median").asDouble() / 1e3), m.path("decode_tokens_per_s").asDouble(), 1e-6);
+    }
+
+    @Test
     void badOptionsNameWhatIsWrong() {
         assertUsage("--dtype: unknown weight dtype 'f8'", "--dtype", "f8");
         assertUsage("--tokens: 'many' is not a batch size", "--tokens", "1,many");

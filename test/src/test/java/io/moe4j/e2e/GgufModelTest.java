@@ -69,9 +69,15 @@ class GgufModelTest {
     }
 
     @Test
-    void promptTextSaysGgufTokenizersAreNotSupported() {
-        CliRun run = CliRun.of("generate", "--model", file().toString(), "--prompt", "hello");
-        assertTrue(run.exitCode() != 0);
-        assertTrue(run.err().contains("GGUF") && run.err().contains("--tokens"), run.err());
+    void promptTextUsesTheFilesTokenizer() throws java.io.IOException {
+        int[] ids = io.moe4j.models.tokenizer.GgufTokenizers.load(file()).encode("t0 t1", true);
+        StringBuilder list = new StringBuilder();
+        for (int id : ids) list.append(list.isEmpty() ? "" : ",").append(id);
+        CliRun byPrompt = CliRun.of("generate", "--model", file().toString(), "--prompt", "t0 t1", "--max-tokens", "4");
+        CliRun byIds = CliRun.of("generate", "--model", file().toString(), "--tokens", list.toString(), "--max-tokens", "4");
+        assertEquals(0, byPrompt.exitCode(), byPrompt.err());
+        assertEquals(0, byIds.exitCode(), byIds.err());
+        assertEquals(byIds.out().lines().findFirst().orElseThrow(), byPrompt.out().lines().findFirst().orElseThrow());
+        assertTrue(byPrompt.out().lines().count() >= 2, "the prompt's tokenizer decodes the generated ids: " + byPrompt.out());
     }
 }
