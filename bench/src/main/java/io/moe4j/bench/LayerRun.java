@@ -11,11 +11,13 @@ import java.lang.foreign.Arena;
 
 /** Times one row: repeated forward calls of one layer on one batch. */
 final class LayerRun {
-    /** Warm-up lasts at least this long (JIT compilation of the kernels and first-touch of scratch)… */
-    static final long WARMUP_NANOS = 300_000_000L;
-    /** …and at least this many calls, at most {@link #MAX_WARMUP_CALLS}. */
+    /**
+     * Warm-up lasts at least this long (JIT compilation of the kernels and first-touch of scratch) and at least
+     * {@link #MIN_WARMUP_CALLS} calls. No cap on the count: at tiny shapes the Vector API kernels need thousands of
+     * calls before C2 has compiled them, and timing them interpreted would be meaningless.
+     */
+    static final long WARMUP_NANOS = 500_000_000L;
     static final int MIN_WARMUP_CALLS = 1;
-    static final int MAX_WARMUP_CALLS = 50;
 
     private LayerRun() {}
 
@@ -29,9 +31,9 @@ final class LayerRun {
             RoutingStats stats = new RoutingStats(experts);
             progress.start(bench.shape().name() + " " + dtypeName(bench.dtype()) + " T=" + tokens, repeat);
             long warmupStart = System.nanoTime();
-            for (int call = 0; call < MAX_WARMUP_CALLS; call++) {
+            for (int call = 1; ; call++) {
                 layer.forward(x, ids, y, stats);
-                if (call + 1 >= MIN_WARMUP_CALLS && System.nanoTime() - warmupStart >= WARMUP_NANOS) break;
+                if (call >= MIN_WARMUP_CALLS && System.nanoTime() - warmupStart >= WARMUP_NANOS) break;
             }
             double[] ms = new double[repeat];
             for (int r = 0; r < repeat; r++) {

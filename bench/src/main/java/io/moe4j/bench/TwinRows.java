@@ -49,6 +49,14 @@ public final class TwinRows implements Bench.TwinStep {
             listener.note("the C twin has f32 and bf16 weights only; no C time for " + row.dtype());
             return row;
         }
+        // The twin makes its own copy of the weights while the Java layer still holds its own.
+        long twinBytes = layer.dtype().bytesFor(layer.shape().expertElements() * layer.shape().experts());
+        long free = freeMemoryBytes();
+        if (free > 0 && twinBytes > free) {
+            listener.note("the C twin would need " + twinBytes / (1 << 20) + " MiB for its weights, only " + free / (1 << 20)
+                    + " MiB of memory are available; no C time for " + row.shape() + " " + row.dtype());
+            return row;
+        }
         TwinResult result;
         try {
             result = twin.run(layer.shape(), layer.dtype(), row.tokens(), plan.threads(), plan.repeat(), TWIN_WARMUP, plan.seed());
@@ -63,6 +71,18 @@ public final class TwinRows implements Bench.TwinStep {
             return row;
         }
         return row.withTwin(result.timing());
+    }
+
+    /** MemAvailable of /proc/meminfo, or 0 when unknown (then the twin just runs). */
+    private static long freeMemoryBytes() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/meminfo"))) {
+                if (line.startsWith("MemAvailable:")) return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            // Not Linux: nothing to check against.
+        }
+        return 0;
     }
 
     /** Java's output sums on the row's batch: one more, untimed call. */
