@@ -117,7 +117,7 @@ public final class CpuBackend implements Backend {
                 case DEQUANTIZED_ONEDNN -> wType + " dequantized per column block + oneDNN " + matmulImplementation(m, n, k);
             };
         }
-        if (!wType.isBlockQuantized() && m <= GEMV_MAX_ROWS) return wType + " GEMV (Vector API)";
+        if (m <= GEMV_MAX_ROWS) return wType + " GEMV (Vector API)";
         return wType + " widened per column block + oneDNN " + matmulImplementation(m, n, k);
     }
 
@@ -158,14 +158,15 @@ public final class CpuBackend implements Backend {
 
     /**
      * The path {@link #matmul} takes for M rows of x and block-quantized weights of {@code wType}: the GEMV up to
-     * {@value #QUANT_GEMV_MAX_ROWS} rows, dequantized blocks + oneDNN above.
+     * {@value #QUANT_GEMV_MAX_ROWS} rows, dequantized blocks + oneDNN above (the same for every type today).
      *
      * <p>Measured on the 2-core AVX2 machine (one thread, CPU time, Mixtral w1 shape K = 4096, N = 14336; ms per
      * product, GEMV / INT8_DOT / DEQUANTIZED_ONEDNN): Q8_0 M = 1: 11.5 / 7.5 / 15.7, M = 2: 16.6 / 13.5 / 27.9,
      * M = 8: 34.6 / 27.7 / 36.3, M = 16: 62.5 / 54.8 / 48.4, M = 64: 226 / 223 / 134, M = 512: – / – / 914
      * (66 GFLOP/s); Q4_0 M = 1: 7.1 / 8.8 / 18.4, M = 8: 34.1 / 26.9 / 35.9, M = 16: 61.7 / 55.4 / 46.1; Q4_K (no
      * INT8_DOT) M = 8: 43.5 / 49.3, M = 16: 70.2 / 59.3, M = 64: 233 / 128. oneDNN overtakes both between 8 and
-     * 16 rows for every type, hence the threshold. The integer path is 20-50% faster than the GEMV at M = 2..8
+     * 16 rows for every type (and at the w2 shape K = 14336, N = 4096), hence one threshold for all types. The
+     * integer path is 20-50% faster than the GEMV at M = 2..8
      * but rounds x to 8 bits (an error of up to half an 8-bit step per element, where every other path is exact
      * up to float32 summation), so it is not chosen by default; callers that accept ggml's accuracy can ask for it.
      */

@@ -21,9 +21,9 @@ import java.util.Arrays;
  *
  * <p>M = 1 (decoding) has fused kernels for Q8_0, Q4_0 and Q4_K ({@code Q8_0Gemv} …): the same exact
  * dequantization done in registers and fed straight into the multiply-add chains, without the store to and load
- * from the slice buffer, which on AVX2 is the difference between ~60% and ~100% more weights per second on one
- * core (Q8_0 and Q4_0 ~1.7×, Q4_K ~1.6×). For Q6_K a fused kernel measured no faster (its bit unpacking, not
- * the buffer, is the cost), so Q5_K and Q6_K at M = 1 and every type at M &gt; 1 take the general path.
+ * from the slice buffer: on one AVX2 core they stream 1.6-1.8× the weights per second of the general path
+ * (Q8_0 ~1.7×, Q4_0 ~1.8×, Q4_K ~1.8×). For Q6_K a fused kernel measured no faster (its bit unpacking, not the
+ * buffer, is the cost), so Q5_K and Q6_K at M = 1 and every type at M &gt; 1 take the general path.
  *
  * <p><b>Numerics.</b> Every output is the float32 dot product of its x row with the exactly dequantized weight
  * row, computed as one 8-lane fused multiply-add chain over K in order and a fixed tree sum of the lanes: the

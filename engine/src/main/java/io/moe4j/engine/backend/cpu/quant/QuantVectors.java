@@ -15,6 +15,10 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Weights are loaded 8 bytes at a time as a 64-bit {@link ByteVector} and widened to 8 int or float lanes
  * ({@code convertShape(B2I | B2F, …, 0)}, one {@code vpmovsxbd} (+ {@code vcvtdq2ps}) on AVX2): loading 32 bytes
  * and converting parts 1..3 of them costs extra lane shuffles per part.
+ *
+ * <p>Half scales are read in the kernels as {@code Float.float16ToFloat(s.get(I16, off))}, written out rather than
+ * through a helper: C2 stopped inlining such a helper into the large kernels, and each call in an inner loop
+ * spilled every vector register to the stack.
  */
 final class QuantVectors {
     private QuantVectors() {}
@@ -37,11 +41,6 @@ final class QuantVectors {
     static final VectorShuffle<Float> H4 = VectorShuffle.fromValues(F, 4, 5, 6, 7, 0, 1, 2, 3);
     static final VectorShuffle<Float> H2 = VectorShuffle.fromValues(F, 2, 3, 0, 1, 6, 7, 4, 5);
     static final VectorShuffle<Float> H1 = VectorShuffle.fromValues(F, 1, 0, 3, 2, 5, 4, 7, 6);
-
-    /** The IEEE half at {@code off} as a float (exact: subnormals, infinities and NaN included). */
-    static float half(MemorySegment s, long off) {
-        return Float.float16ToFloat(s.get(I16, off));
-    }
 
     /**
      * Checks a dequantization or quantization range: {@code count} elements (a multiple of {@code block}) whose
