@@ -16,15 +16,18 @@ public final class MachineProbe {
         return measure(pool, READ_BUFFER_BYTES, RUNS);
     }
 
-    /** Best of {@code runs} after one untimed run that faults the pages in and lets the JIT compile the loops. */
+    /** Untimed runs of each probe last at least this long: page faults, then C2's final code (not the OSR'd loop). */
+    static final long WARMUP_NANOS = 500_000_000L;
+
+    /** Best of {@code runs} after untimed runs that fault the pages in and let the JIT compile the loops. */
     public static MachineLimits measure(WorkerPool pool, long readBytes, int runs) {
         double read;
         try (ReadBandwidth bandwidth = new ReadBandwidth(pool, readBytes)) {
-            bandwidth.readOnce();
+            for (long start = System.nanoTime(); System.nanoTime() - start < WARMUP_NANOS; ) bandwidth.readOnce();
             read = bandwidth.bestGbPerSecond(runs);
         }
         FmaPeak fma = new FmaPeak(pool);
-        fma.runOnce();
+        for (long start = System.nanoTime(); System.nanoTime() - start < WARMUP_NANOS; ) fma.runOnce();
         return new MachineLimits(read, fma.bestGflopPerSecond(runs), pool.threads());
     }
 }
