@@ -58,7 +58,7 @@ public final class Activations {
         long i = 0;
         for (long bound = n & -L; i < bound; i += L) {
             FloatVector v = FloatVector.fromMemorySegment(F, x, xOffset + 4 * i, BO);
-            v.div(v.neg().lanewise(VectorOperators.EXP).add(1f)).intoMemorySegment(out, outOffset + 4 * i, BO);
+            v.div(VectorExp.exp(v.neg()).add(1f)).intoMemorySegment(out, outOffset + 4 * i, BO);
         }
         for (; i < n; i++) {
             out.set(F32, outOffset + 4 * i, silu(x.get(F32, xOffset + 4 * i)));
@@ -72,7 +72,7 @@ public final class Activations {
         for (long bound = n & -L; i < bound; i += L) {
             FloatVector va = FloatVector.fromMemorySegment(F, a, aOffset + 4 * i, BO);
             FloatVector vb = FloatVector.fromMemorySegment(F, b, bOffset + 4 * i, BO);
-            va.div(va.neg().lanewise(VectorOperators.EXP).add(1f)).mul(vb)
+            va.div(VectorExp.exp(va.neg()).add(1f)).mul(vb)
                     .intoMemorySegment(out, outOffset + 4 * i, BO);
         }
         for (; i < n; i++) {
@@ -157,7 +157,7 @@ public final class Activations {
                     .fma(t, FloatVector.broadcast(F, R4)).fma(t, FloatVector.broadcast(F, R3))
                     .fma(t, FloatVector.broadcast(F, R2)).fma(t, FloatVector.broadcast(F, R1))
                     .fma(t, FloatVector.broadcast(F, R0));
-            FloatVector erfc = c.mul(c).neg().lanewise(VectorOperators.EXP).mul(p)
+            FloatVector erfc = VectorExp.exp(c.mul(c).neg()).mul(p)
                     .blend(0f, a.compare(VectorOperators.GT, ERFC_ZERO));
             VectorMask<Float> negative = z.compare(VectorOperators.LT, 0f);
             FloatVector big;

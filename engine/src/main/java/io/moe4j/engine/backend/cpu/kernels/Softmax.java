@@ -62,35 +62,31 @@ public final class Softmax {
         for (int bound = n & -L; i < bound; i += L) {
             m0 = m0.max(FloatVector.fromMemorySegment(F, x, xOffset + 4L * i, BO));
         }
-        float m = m0.max(m1).reduceLanes(VectorOperators.MAX);
+        // Lane by lane rather than reduceLanes(MAX): some C2 compilations on AVX2 left that reduction to its boxing
+        // Java fallback (1 KB of heap per call, caught intermittently by NoAllocationTest); lane() always compiles.
+        FloatVector mv = m0.max(m1);
+        float m = Float.NEGATIVE_INFINITY;
+        for (int j = 0; j < L; j++) m = Math.max(m, mv.lane(j));
         for (; i < n; i++) {
             m = Math.max(m, x.get(F32, xOffset + 4L * i));
         }
         return m;
     }
 
-    /** Writes {@code exp(x − max)} to {@code out} and returns its sum. */
+    /**
+     * Writes {@code exp(x − max)} to {@code out} and returns its sum. One vector loop, not unrolled: every copy of
+     * {@link VectorExp#exp} inlined into a method counts against C2's node budget, and past it C2 stops inlining the
+     * Vector API calls, which then box every vector (seen as heap allocation per call).
+     */
     private static float expMinus(MemorySegment x, long xOffset, float max, MemorySegment out, long outOffset, int n) {
-        FloatVector s0 = FloatVector.zero(F), s1 = s0;
+        FloatVector s = FloatVector.zero(F);
         int i = 0;
-        for (int bound = n & -(2 * L); i < bound; i += 2 * L) {
-            long xo = xOffset + 4L * i, oo = outOffset + 4L * i;
-            FloatVector e0 = FloatVector.fromMemorySegment(F, x, xo, BO).sub(max)
-                    .lanewise(VectorOperators.EXP);
-            FloatVector e1 = FloatVector.fromMemorySegment(F, x, xo + 4L * L, BO).sub(max)
-                    .lanewise(VectorOperators.EXP);
-            e0.intoMemorySegment(out, oo, BO);
-            e1.intoMemorySegment(out, oo + 4L * L, BO);
-            s0 = s0.add(e0);
-            s1 = s1.add(e1);
-        }
         for (int bound = n & -L; i < bound; i += L) {
-            FloatVector e = FloatVector.fromMemorySegment(F, x, xOffset + 4L * i, BO).sub(max)
-                    .lanewise(VectorOperators.EXP);
+            FloatVector e = VectorExp.exp(FloatVector.fromMemorySegment(F, x, xOffset + 4L * i, BO).sub(max));
             e.intoMemorySegment(out, outOffset + 4L * i, BO);
-            s0 = s0.add(e);
+            s = s.add(e);
         }
-        float sum = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        float sum = s.reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) {
             float e = (float) Math.exp(x.get(F32, xOffset + 4L * i) - max);
             out.set(F32, outOffset + 4L * i, e);
@@ -101,19 +97,12 @@ public final class Softmax {
 
     /** {@code Σ exp(x − max)}, the same operations as {@link #expMinus} without the stores. */
     private static float sumExpMinus(MemorySegment x, long xOffset, float max, int n) {
-        FloatVector s0 = FloatVector.zero(F), s1 = s0;
+        FloatVector s = FloatVector.zero(F);
         int i = 0;
-        for (int bound = n & -(2 * L); i < bound; i += 2 * L) {
-            long xo = xOffset + 4L * i;
-            s0 = s0.add(FloatVector.fromMemorySegment(F, x, xo, BO).sub(max).lanewise(VectorOperators.EXP));
-            s1 = s1.add(FloatVector.fromMemorySegment(F, x, xo + 4L * L, BO).sub(max)
-                    .lanewise(VectorOperators.EXP));
-        }
         for (int bound = n & -L; i < bound; i += L) {
-            s0 = s0.add(FloatVector.fromMemorySegment(F, x, xOffset + 4L * i, BO).sub(max)
-                    .lanewise(VectorOperators.EXP));
+            s = s.add(VectorExp.exp(FloatVector.fromMemorySegment(F, x, xOffset + 4L * i, BO).sub(max)));
         }
-        float sum = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        float sum = s.reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) {
             sum += (float) Math.exp(x.get(F32, xOffset + 4L * i) - max);
         }
