@@ -4,6 +4,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -47,7 +48,7 @@ public final class Softmax {
     public static float logSumExp(MemorySegment x, long xOffset, int n) {
         float max = max(x, xOffset, n);
         if (Float.isInfinite(max)) return max; // all −∞ → −∞; any +∞ → +∞ (torch does the same)
-        return max + (float) Math.log(sumExpMinus(x, xOffset, max, n));
+        return max + (float) Math.log(expMinus(x, xOffset, max, null, 0, n));
     }
 
     /** Largest element of a row of {@code n > 0} floats (NaN if any is NaN). */
@@ -74,37 +75,33 @@ public final class Softmax {
     }
 
     /**
-     * Writes {@code exp(x − max)} to {@code out} and returns its sum. One vector loop, not unrolled: every copy of
-     * {@link VectorExp#exp} inlined into a method counts against C2's node budget, and past it C2 stops inlining the
-     * Vector API calls, which then box every vector (seen as heap allocation per call).
+     * Writes {@code exp(x − max)} to {@code out} (when out is not null) and returns its sum. The exp of
+     * {@link VectorExp} is written out in the loop, not called: a vector-typed helper that other kernels made hot
+     * gets compiled on its own, C2 then refuses to inline it here ("already compiled into a big method"), and every
+     * vector crossing that call is boxed (1 KB of heap per call, caught by NoAllocationTest).
      */
     private static float expMinus(MemorySegment x, long xOffset, float max, MemorySegment out, long outOffset, int n) {
         FloatVector s = FloatVector.zero(F);
         int i = 0;
         for (int bound = n & -L; i < bound; i += L) {
-            FloatVector e = VectorExp.exp(FloatVector.fromMemorySegment(F, x, xOffset + 4L * i, BO).sub(max));
-            e.intoMemorySegment(out, outOffset + 4L * i, BO);
+            FloatVector v = FloatVector.fromMemorySegment(F, x, xOffset + 4L * i, BO).sub(max);
+            FloatVector c = v.max(VectorExp.MIN_X).min(VectorExp.MAX_X);
+            FloatVector shifted = c.fma(VectorExp.LOG2E, VectorExp.ROUND);
+            FloatVector k = shifted.sub(VectorExp.ROUND);
+            FloatVector r = c.sub(k.mul(VectorExp.LN2_HI)).sub(k.mul(VectorExp.LN2_LO));
+            FloatVector p = r.fma(VectorExp.P0, VectorExp.P1).mul(r).add(VectorExp.P2).mul(r).add(VectorExp.P3)
+                    .mul(r).add(VectorExp.P4).mul(r).add(VectorExp.P5);
+            FloatVector er = p.fma(r.mul(r), r).add(1f);
+            IntVector bits = shifted.reinterpretAsInts().sub(VectorExp.ROUND_BITS).add(127).lanewise(VectorOperators.LSHL, 23);
+            FloatVector e = er.mul(bits.reinterpretAsFloats()).blend(0f, v.compare(VectorOperators.LT, VectorExp.MIN_X));
+            if (out != null) e.intoMemorySegment(out, outOffset + 4L * i, BO);
             s = s.add(e);
         }
         float sum = s.reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) {
             float e = (float) Math.exp(x.get(F32, xOffset + 4L * i) - max);
-            out.set(F32, outOffset + 4L * i, e);
+            if (out != null) out.set(F32, outOffset + 4L * i, e);
             sum += e;
-        }
-        return sum;
-    }
-
-    /** {@code Σ exp(x − max)}, the same operations as {@link #expMinus} without the stores. */
-    private static float sumExpMinus(MemorySegment x, long xOffset, float max, int n) {
-        FloatVector s = FloatVector.zero(F);
-        int i = 0;
-        for (int bound = n & -L; i < bound; i += L) {
-            s = s.add(VectorExp.exp(FloatVector.fromMemorySegment(F, x, xOffset + 4L * i, BO).sub(max)));
-        }
-        float sum = s.reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) {
-            sum += (float) Math.exp(x.get(F32, xOffset + 4L * i) - max);
         }
         return sum;
     }
