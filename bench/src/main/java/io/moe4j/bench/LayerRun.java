@@ -11,14 +11,6 @@ import java.lang.foreign.Arena;
 
 /** Times one row: repeated forward calls of one layer on one batch. */
 final class LayerRun {
-    /**
-     * Warm-up lasts at least this long (JIT compilation of the kernels and first-touch of scratch) and at least
-     * {@link #MIN_WARMUP_CALLS} calls. No cap on the count: at tiny shapes the Vector API kernels need thousands of
-     * calls before C2 has compiled them, and timing them interpreted would be meaningless.
-     */
-    static final long WARMUP_NANOS = 500_000_000L;
-    static final int MIN_WARMUP_CALLS = 1;
-
     private LayerRun() {}
 
     static BenchRow measure(BenchLayer bench, WorkerPool pool, int tokens, int repeat, String router, Progress progress) {
@@ -30,11 +22,7 @@ final class LayerRun {
             Tensor y = Tensor.allocate(arena, DType.F32, tokens, bench.shape().model());
             RoutingStats stats = new RoutingStats(experts);
             progress.start(bench.shape().name() + " " + dtypeName(bench.dtype()) + " T=" + tokens, repeat);
-            long warmupStart = System.nanoTime();
-            for (int call = 1; ; call++) {
-                layer.forward(x, ids, y, stats);
-                if (call >= MIN_WARMUP_CALLS && System.nanoTime() - warmupStart >= WARMUP_NANOS) break;
-            }
+            Warmup.run(() -> layer.forward(x, ids, y, stats));
             double[] ms = new double[repeat];
             for (int r = 0; r < repeat; r++) {
                 long start = System.nanoTime();

@@ -26,20 +26,23 @@ final class ModelRun {
             int vocab = model.config().vocab();
             int[] prompt = new int[promptTokens];
             for (int i = 0; i < promptTokens; i++) prompt[i] = id(i, vocab);
-            progress.start("model " + directory.getFileName(), repeat + 1L);
+            progress.start("model " + directory.getFileName(), repeat);
             double[] prefill = new double[repeat];
             double[] decode = new double[repeat];
-            for (int r = -1; r < repeat; r++) { // r = -1: warm-up, not counted
+            Warmup.run(() -> {
+                session.reset();
+                session.prefill(prompt, null);
+                for (int i = 0; i < decodeTokens; i++) session.next(id(promptTokens + i, vocab));
+            });
+            for (int r = 0; r < repeat; r++) {
                 session.reset();
                 long start = System.nanoTime();
                 session.prefill(prompt, null);
                 long prefilled = System.nanoTime();
                 for (int i = 0; i < decodeTokens; i++) session.next(id(promptTokens + i, vocab));
                 long end = System.nanoTime();
-                if (r >= 0) {
-                    prefill[r] = (prefilled - start) / 1e6;
-                    decode[r] = (end - prefilled) / 1e6;
-                }
+                prefill[r] = (prefilled - start) / 1e6;
+                decode[r] = (end - prefilled) / 1e6;
                 progress.advance(1);
             }
             progress.finish();
