@@ -89,6 +89,12 @@ public final class BenchJson {
         o.put("decode_tokens", m.decodeTokens());
         o.put("decode_ms_median", m.decode().median());
         o.put("decode_tokens_per_s", m.decodeTokensPerS());
+        if (m.memory() != null) {
+            o.put("resident_bytes", m.memory().residentBytes());
+            o.put("weight_bytes", m.memory().weightBytes());
+            o.put("kv_cache_bytes", m.memory().kvCacheBytes());
+            o.put("heap_bytes_per_decoded_token", m.memory().heapBytesPerToken());
+        }
         return o;
     }
 }

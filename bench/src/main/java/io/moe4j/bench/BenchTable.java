@@ -49,7 +49,23 @@ public final class BenchTable {
                 m.model(), m.dtype(), m.promptTokens(), ms(m.prefill().median()), ms(m.prefill().min()), ms(m.prefill().max()),
                 rate(m.prefillTokensPerS()),
                 m.model(), m.dtype(), m.decodeTokens(), ms(m.decode().median()), ms(m.decode().min()), ms(m.decode().max()),
-                rate(m.decodeTokensPerS()));
+                rate(m.decodeTokensPerS())) + memoryLine(m.memory());
+    }
+
+    /** Resident memory against weights + KV cache, and heap bytes per decoded token ("unknown" where not measurable). */
+    static String memoryLine(ModelMemory memory) {
+        if (memory == null) return "";
+        String resident = memory.residentBytes() < 0 ? "unknown"
+                : String.format(Locale.ROOT, "%s = %.3f × (weights %s + KV cache %s)", bytes(memory.residentBytes()),
+                        memory.residentOverBudget(), bytes(memory.weightBytes()), bytes(memory.kvCacheBytes()));
+        String heap = memory.heapBytesPerToken() < 0 ? "unknown"
+                : String.format(Locale.ROOT, "%.1f B", memory.heapBytesPerToken());
+        return String.format(Locale.ROOT, "%n%nmemory: resident %s; Java heap allocated per decoded token %s", resident, heap);
+    }
+
+    private static String bytes(long b) {
+        if (b >= 1L << 30) return String.format(Locale.ROOT, "%.2f GiB", b / (double) (1L << 30));
+        return String.format(Locale.ROOT, "%.1f MiB", b / (double) (1L << 20));
     }
 
     /** About three significant digits at any magnitude (0.0123, 1.23, 12.3, 123, 12345). */

@@ -1,5 +1,6 @@
 package io.moe4j.bench;
 
+import io.moe4j.engine.nn.KvCache;
 import io.moe4j.models.hf.Model;
 import io.moe4j.models.hf.Session;
 
@@ -29,31 +30,46 @@ final class ModelRun {
             progress.start("model " + directory.getFileName(), repeat);
             double[] prefill = new double[repeat];
             double[] decode = new double[repeat];
+            model.warmUp();
             Warmup.run(() -> {
                 session.reset();
                 session.prefill(prompt, null);
                 for (int i = 0; i < decodeTokens; i++) session.next(id(promptTokens + i, vocab));
             });
+            long allocated = 0;
             for (int r = 0; r < repeat; r++) {
                 session.reset();
                 long start = System.nanoTime();
                 session.prefill(prompt, null);
                 long prefilled = System.nanoTime();
+                long heapBefore = ProcessMemory.allocatedHeapBytes();
                 for (int i = 0; i < decodeTokens; i++) session.next(id(promptTokens + i, vocab));
                 long end = System.nanoTime();
+                allocated += ProcessMemory.allocatedHeapBytes() - heapBefore;
                 prefill[r] = (prefilled - start) / 1e6;
                 decode[r] = (end - prefilled) / 1e6;
                 progress.advance(1);
             }
             progress.finish();
+            boolean counted = ProcessMemory.allocatedHeapBytes() >= 0;
+            ModelMemory memory = new ModelMemory(ProcessMemory.residentBytes(), weightBytes(model),
+                    KvCache.bytes(model.transformer().layers(), session.context(), model.transformer().attention().kvHeads(),
+                            model.transformer().attention().headDim()),
+                    counted ? allocated / (double) (repeat * (long) decodeTokens) : -1);
             return new ModelResult(directory.toString(), weightType(model), promptTokens, new Timing(prefill),
-                    decodeTokens, new Timing(decode));
+                    decodeTokens, new Timing(decode), memory);
         }
     }
 
     /** A fixed walk over ids 3 … V−1 (0–2 are often special tokens). */
     private static int id(int position, int vocab) {
         return vocab <= 3 ? position % vocab : 3 + (int) ((position * 7919L) % (vocab - 3));
+    }
+
+    private static long weightBytes(Model model) {
+        long bytes = 0;
+        for (String name : model.checkpoint().names()) bytes += model.checkpoint().byteSize(name);
+        return bytes;
     }
 
     /** The dtype that holds most of the checkpoint's bytes. */

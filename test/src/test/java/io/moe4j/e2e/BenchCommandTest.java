@@ -97,6 +97,14 @@ class BenchCommandTest {
         assertEquals("q8_0", m.path("dtype").asText());
         assertEquals(5 / (m.path("prefill_ms_median").asDouble() / 1e3), m.path("prefill_tokens_per_s").asDouble(), 1e-6);
         assertEquals(3 / (m.path("decode_ms_median").asDouble() / 1e3), m.path("decode_tokens_per_s").asDouble(), 1e-6);
+        // memory: the tensors' bytes (below the file's size), a KV cache of prompt + decode positions, RSS on Linux
+        long weights = m.path("weight_bytes").asLong();
+        assertTrue(weights > 0 && weights < Files.size(model), "weight_bytes " + weights);
+        assertTrue(m.path("kv_cache_bytes").asLong() > 0 && m.path("kv_cache_bytes").asLong() % (2L * 8 * 4) == 0,
+                "kv_cache_bytes " + m.path("kv_cache_bytes"));
+        assertTrue(m.path("resident_bytes").asLong() > weights, "resident_bytes " + m.path("resident_bytes"));
+        assertTrue(m.path("heap_bytes_per_decoded_token").asDouble() >= 0, m.toString());
+        assertTrue(run.out().contains("memory: resident ") && run.out().contains("Java heap allocated per decoded token"), run.out());
     }
 
     @Test

@@ -4,6 +4,7 @@ import io.moe4j.bench.BenchResult;
 import io.moe4j.bench.BenchRow;
 import io.moe4j.bench.LayerShape;
 import io.moe4j.bench.MachineLimits;
+import io.moe4j.bench.ModelMemory;
 import io.moe4j.bench.ModelResult;
 import io.moe4j.bench.RoutingMap;
 import io.moe4j.bench.RowCost;
@@ -27,7 +28,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ReportTest {
     private static final ModelResult MODEL = new ModelResult("tiny-mixtral", "bf16", 128,
-            new Timing(new double[] {400, 410, 420}), 32, new Timing(new double[] {900, 950, 1000}));
+            new Timing(new double[] {400, 410, 420}), 32, new Timing(new double[] {900, 950, 1000}),
+            new ModelMemory(3_500_000_000L, 3_160_000_000L, 6_000_000L, 0.0));
 
     @TempDir
     Path temp;
@@ -96,7 +98,7 @@ class ReportTest {
                     r.dropped(), r.routing(), r.twin()));
         }
         rows.add(SampleResults.row(LayerShape.MIXTRAL, io.moe4j.engine.tensor.DType.F32, 1, "softmax_topk", false));
-        ModelResult model = new ModelResult(hostile, hostile, 8, MODEL.prefill(), 8, MODEL.decode());
+        ModelResult model = new ModelResult(hostile, hostile, 8, MODEL.prefill(), 8, MODEL.decode(), MODEL.memory());
         BenchResult result = new BenchResult(SampleResults.environment(hostile), SampleResults.MACHINE, rows, model);
 
         String html = page(result);

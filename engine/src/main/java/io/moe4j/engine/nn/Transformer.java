@@ -5,6 +5,7 @@ import io.moe4j.engine.moe.RoutingStats;
 import io.moe4j.engine.tensor.Tensor;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.List;
 
 /**
@@ -102,8 +103,20 @@ public final class Transformer implements AutoCloseable {
         long to = 4L * t * model;
         switch (embedding.dtype()) {
             case F32 -> MemorySegment.copy(src, id * bytes, dst, to, bytes);
-            case BF16 -> io.moe4j.engine.backend.cpu.kernels.Convert.bf16ToF32(src, id * bytes, dst, to, model);
-            case F16 -> io.moe4j.engine.backend.cpu.kernels.Convert.f16ToF32(src, id * bytes, dst, to, model);
+            // One row per token, widened by scalar code: the Vector API conversion is reached too rarely to be
+            // compiled early, and until it is, its vectors are boxed on the heap at every token.
+            case BF16 -> {
+                for (int i = 0; i < model; i++) {
+                    dst.set(ValueLayout.JAVA_FLOAT_UNALIGNED, to + 4L * i,
+                            Float.intBitsToFloat(src.get(ValueLayout.JAVA_SHORT_UNALIGNED, id * bytes + 2L * i) << 16));
+                }
+            }
+            case F16 -> {
+                for (int i = 0; i < model; i++) {
+                    dst.set(ValueLayout.JAVA_FLOAT_UNALIGNED, to + 4L * i,
+                            Float.float16ToFloat(src.get(ValueLayout.JAVA_SHORT_UNALIGNED, id * bytes + 2L * i)));
+                }
+            }
             // GGUF files quantize the embedding like any other matrix; one row is whole blocks, dequantized exactly.
             case Q8_0, Q4_0, Q4_K, Q5_K, Q6_K ->
                     io.moe4j.engine.backend.cpu.quant.Dequantize.run(embedding.dtype(), src, id * bytes, dst, to, model);

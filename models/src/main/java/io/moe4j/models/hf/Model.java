@@ -1,6 +1,7 @@
 package io.moe4j.models.hf;
 
 import io.moe4j.engine.backend.cpu.CpuBackend;
+import io.moe4j.engine.backend.cpu.JitWarmup;
 import io.moe4j.engine.nn.Transformer;
 import io.moe4j.models.format.SafeTensorsCheckpoint;
 import io.moe4j.models.format.gguf.GgufFile;
@@ -129,6 +130,17 @@ public final class Model implements AutoCloseable {
 
     /** The stored tensors the weights are views of. */
     public Checkpoint checkpoint() { return checkpoint; }
+
+    /**
+     * Has the JIT compile the small kernels every decoded token calls (norms, residual adds, RoPE, activations, the
+     * embedding row's widening) before the first token, so that decode allocates nothing on the Java heap from the
+     * start instead of after several hundred tokens ({@link JitWarmup} says why). Takes about a second; a
+     * service calls it once after {@link #open}, and it is safe to skip (the first tokens are then slower and make
+     * garbage). Thread-safe; touches no model state.
+     */
+    public void warmUp() {
+        JitWarmup.run(backend, config.headDim());
+    }
 
     /** A new conversation with a KV cache of {@code context} positions. */
     public Session newSession(int context) {

@@ -125,7 +125,12 @@ public final class Elementwise {
             s0 = FloatVector.fromMemorySegment(F, a, aOffset + 4 * i, BO)
                     .fma(FloatVector.fromMemorySegment(F, b, bOffset + 4 * i, BO), s0);
         }
-        float sum = s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
+        FloatVector total = s0.add(s1).add(s2.add(s3));
+        if (LaneSum.L > 8) total = total.add(total.rearrange(LaneSum.X8));
+        if (LaneSum.L > 4) total = total.add(total.rearrange(LaneSum.X4));
+        if (LaneSum.L > 2) total = total.add(total.rearrange(LaneSum.X2));
+        total = total.add(total.rearrange(LaneSum.X1));
+        float sum = total.lane(0);
         for (; i < n; i++) {
             sum = Math.fma(a.get(F32, aOffset + 4 * i), b.get(F32, bOffset + 4 * i), sum);
         }
@@ -146,7 +151,12 @@ public final class Elementwise {
         for (long bound = n & -L; i < bound; i += L) {
             s0 = s0.add(FloatVector.fromMemorySegment(F, x, xOffset + 4 * i, BO));
         }
-        float sum = s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
+        FloatVector total = s0.add(s1).add(s2.add(s3));
+        if (LaneSum.L > 8) total = total.add(total.rearrange(LaneSum.X8));
+        if (LaneSum.L > 4) total = total.add(total.rearrange(LaneSum.X4));
+        if (LaneSum.L > 2) total = total.add(total.rearrange(LaneSum.X2));
+        total = total.add(total.rearrange(LaneSum.X1));
+        float sum = total.lane(0);
         for (; i < n; i++) {
             sum += x.get(F32, xOffset + 4 * i);
         }

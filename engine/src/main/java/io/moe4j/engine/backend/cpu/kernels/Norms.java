@@ -107,7 +107,12 @@ public final class Norms {
             FloatVector v = FloatVector.fromMemorySegment(F, x, xo + 4L * i, BO).sub(shift);
             s0 = v.fma(v, s0);
         }
-        float s = s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
+        FloatVector total = s0.add(s1).add(s2.add(s3));
+        if (LaneSum.L > 8) total = total.add(total.rearrange(LaneSum.X8));
+        if (LaneSum.L > 4) total = total.add(total.rearrange(LaneSum.X4));
+        if (LaneSum.L > 2) total = total.add(total.rearrange(LaneSum.X2));
+        total = total.add(total.rearrange(LaneSum.X1));
+        float s = total.lane(0);
         for (; i < n; i++) {
             float v = x.get(F32, xo + 4L * i) - shift;
             s = Math.fma(v, v, s);

@@ -97,7 +97,11 @@ public final class Softmax {
             if (out != null) e.intoMemorySegment(out, outOffset + 4L * i, BO);
             s = s.add(e);
         }
-        float sum = s.reduceLanes(VectorOperators.ADD);
+        if (LaneSum.L > 8) s = s.add(s.rearrange(LaneSum.X8));
+        if (LaneSum.L > 4) s = s.add(s.rearrange(LaneSum.X4));
+        if (LaneSum.L > 2) s = s.add(s.rearrange(LaneSum.X2));
+        s = s.add(s.rearrange(LaneSum.X1));
+        float sum = s.lane(0);
         for (; i < n; i++) {
             float e = (float) Math.exp(x.get(F32, xOffset + 4L * i) - max);
             if (out != null) out.set(F32, outOffset + 4L * i, e);

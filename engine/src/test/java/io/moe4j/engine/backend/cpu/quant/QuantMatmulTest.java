@@ -176,11 +176,18 @@ class QuantMatmulTest {
             }
             Runnable step = () -> { for (Runnable c : calls) c.run(); };
             for (int i = 0; i < 2000; i++) step.run();
-            long before = threads.getCurrentThreadAllocatedBytes();
+            // Windows of 200 steps until one allocates nothing: a late recompilation (C2 deoptimising a kernel on a
+            // branch its profile had not seen) makes one window box vectors for a moment, which is the JIT's doing;
+            // a leak shows in every window.
+            List<Long> perStep = new ArrayList<>();
             int steps = 200;
-            for (int i = 0; i < steps; i++) step.run();
-            long perStep = (threads.getCurrentThreadAllocatedBytes() - before) / steps;
-            assertTrue(perStep == 0, "a warm step of " + calls.size() + " quantized matmuls allocated " + perStep + " bytes");
+            while (perStep.size() < 5 && (perStep.isEmpty() || perStep.getLast() != 0)) {
+                long before = threads.getCurrentThreadAllocatedBytes();
+                for (int i = 0; i < steps; i++) step.run();
+                perStep.add((threads.getCurrentThreadAllocatedBytes() - before) / steps);
+            }
+            assertTrue(perStep.getLast() == 0, "a warm step of " + calls.size() + " quantized matmuls allocated "
+                    + perStep + " bytes (per window of " + steps + " steps)");
         }
     }
 

@@ -1,0 +1,33 @@
+package io.moe4j.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+class ModelMemoryTest {
+    @Test
+    void residentMemoryIsComparedWithWeightsPlusKvCache() {
+        ModelMemory m = new ModelMemory(3_300_000_000L, 3_000_000_000L, 0L, 0);
+        assertEquals(1.1, m.residentOverBudget(), 1e-12);
+        assertTrue(Double.isNaN(new ModelMemory(-1, 1, 1, 0).residentOverBudget()));
+    }
+
+    @Test
+    void theTableLineSaysWhatWasMeasuredAndWhatWasNot() {
+        String line = BenchTable.memoryLine(new ModelMemory(3L << 30, (5L << 30) / 2, 64L << 20, 0.0));
+        assertTrue(line.contains("resident 3.00 GiB = 1.171 × (weights 2.50 GiB + KV cache 64.0 MiB)"), line);
+        assertTrue(line.contains("per decoded token 0.0 B"), line);
+        String unknown = BenchTable.memoryLine(new ModelMemory(-1, 1, 1, -1));
+        assertTrue(unknown.contains("resident unknown") && unknown.contains("token unknown"), unknown);
+    }
+
+    @Test
+    void thisProcessHasAResidentSetAndCountsItsHeapAllocations() {
+        if (System.getProperty("os.name").startsWith("Linux")) assertTrue(ProcessMemory.residentBytes() > 1 << 20);
+        long before = ProcessMemory.allocatedHeapBytes();
+        byte[] garbage = new byte[1 << 20];
+        long after = ProcessMemory.allocatedHeapBytes();
+        assertTrue(before < 0 || after - before >= garbage.length, before + " → " + after);
+    }
+}
