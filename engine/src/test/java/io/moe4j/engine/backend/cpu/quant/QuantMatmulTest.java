@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import io.moe4j.engine.backend.cpu.CpuBackend;
 import io.moe4j.engine.backend.cpu.QuantPath;
@@ -165,13 +166,18 @@ class QuantMatmulTest {
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         try (Arena arena = Arena.ofShared()) {
             List<Runnable> calls = new ArrayList<>();
+            List<String> names = new ArrayList<>();
             for (DType type : QuantTestSupport.TYPES) {
                 Tensor w = QuantTestSupport.weights(arena, type, 11, 256, 512);
                 for (int m : new int[] {1, 3, 32}) {
                     Tensor x = QuantTestSupport.activations(arena, 12, m, 512);
                     Tensor y = Tensor.allocate(arena, DType.F32, m, 256);
                     calls.add(() -> backend.matmul(x, w, y));
-                    if (type == DType.Q8_0 || type == DType.Q4_0) calls.add(() -> backend.matmul(x, w, y, QuantPath.INT8_DOT));
+                    names.add(type + " M=" + m + " " + CpuBackend.quantPath(type, m));
+                    if (type == DType.Q8_0 || type == DType.Q4_0) {
+                        calls.add(() -> backend.matmul(x, w, y, QuantPath.INT8_DOT));
+                        names.add(type + " M=" + m + " INT8_DOT");
+                    }
                 }
             }
             Runnable step = () -> { for (Runnable c : calls) c.run(); };
@@ -186,8 +192,17 @@ class QuantMatmulTest {
                 for (int i = 0; i < steps; i++) step.run();
                 perStep.add((threads.getCurrentThreadAllocatedBytes() - before) / steps);
             }
-            assertTrue(perStep.getLast() == 0, "a warm step of " + calls.size() + " quantized matmuls allocated "
-                    + perStep + " bytes (per window of " + steps + " steps)");
+            if (perStep.getLast() != 0) { // name the calls that allocate
+                StringBuilder culprits = new StringBuilder();
+                for (int c = 0; c < calls.size(); c++) {
+                    long before = threads.getCurrentThreadAllocatedBytes();
+                    for (int i = 0; i < steps; i++) calls.get(c).run();
+                    long bytes = (threads.getCurrentThreadAllocatedBytes() - before) / steps;
+                    if (bytes != 0) culprits.append(names.get(c)).append(": ").append(bytes).append(" B; ");
+                }
+                fail("a warm step of " + calls.size() + " quantized matmuls allocated " + perStep
+                        + " bytes (per window of " + steps + " steps); per call: " + culprits);
+            }
         }
     }
 
