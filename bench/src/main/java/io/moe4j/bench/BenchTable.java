@@ -60,7 +60,7 @@ public final class BenchTable {
                         memory.residentOverBudget(), bytes(memory.weightBytes()), bytes(memory.kvCacheBytes()));
         String heap = memory.heapBytesPerToken() < 0 ? "unknown"
                 : String.format(Locale.ROOT, "%.1f B", memory.heapBytesPerToken());
-        return String.format(Locale.ROOT, "%n%nmemory: resident %s; Java heap allocated per decoded token %s", resident, heap);
+        return String.format(Locale.ROOT, "%n%nmemory: resident %s; Java heap allocated per decoded token %s (application threads)", resident, heap);
     }
 
     private static String bytes(long b) {

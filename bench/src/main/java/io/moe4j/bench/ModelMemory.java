@@ -8,7 +8,8 @@ package io.moe4j.bench;
  *                             does not say
  * @param weightBytes          bytes of the checkpoint's tensors (mapped, not copied)
  * @param kvCacheBytes         bytes of the session's KV cache
- * @param heapBytesPerToken    Java heap allocated by all threads during the timed decode runs, per decoded token, or
+ * @param heapBytesPerToken    Java heap allocated during the timed decode runs by the application's threads (the
+ *                             caller and the engine's workers; not the JIT compiler threads), per decoded token, or
  *                             -1 where the JVM cannot count it
  */
 public record ModelMemory(long residentBytes, long weightBytes, long kvCacheBytes, double heapBytesPerToken) {

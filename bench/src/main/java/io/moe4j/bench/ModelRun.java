@@ -13,9 +13,17 @@ import java.util.TreeMap;
 /**
  * End-to-end prefill and decode on a real checkpoint, like llama-bench's pp and tg: each repeat resets the
  * session, prefills {@code promptTokens} ids (timed), then decodes {@code decodeTokens} more one at a time (timed
- * together). Ids are a fixed pseudo-random walk over the vocabulary, not sampled, so runs are comparable.
+ * together). Ids are a fixed pseudo-random walk over the vocabulary, not sampled, so runs are comparable. Before
+ * the timed repeats, whole untimed repeats run until the JIT is quiet and a decode allocates nothing (at most
+ * {@link #MODEL_WARMUP_NANOS}); the timed decodes then report the heap they allocated.
  */
 final class ModelRun {
+    /**
+     * Warm-up limit for a model: one pp + tg call takes seconds, and the JIT needs several of them (C2 compiles the
+     * layer's callers only after the kernels) before a decode allocates nothing.
+     */
+    static final long MODEL_WARMUP_NANOS = 30_000_000_000L;
+
     private ModelRun() {}
 
     static ModelResult measure(Path directory, int threads, int promptTokens, int decodeTokens, int repeat,
@@ -31,27 +39,31 @@ final class ModelRun {
             double[] prefill = new double[repeat];
             double[] decode = new double[repeat];
             model.warmUp();
+            long[] appThreads = ProcessMemory.applicationThreads();
+            long[] decodeHeap = new long[1];
             Warmup.run(() -> {
                 session.reset();
                 session.prefill(prompt, null);
+                long before = ProcessMemory.allocatedHeapBytes(appThreads);
                 for (int i = 0; i < decodeTokens; i++) session.next(id(promptTokens + i, vocab));
-            });
+                decodeHeap[0] = ProcessMemory.allocatedHeapBytes(appThreads) - before;
+            }, MODEL_WARMUP_NANOS, () -> decodeHeap[0] == 0);
             long allocated = 0;
             for (int r = 0; r < repeat; r++) {
                 session.reset();
                 long start = System.nanoTime();
                 session.prefill(prompt, null);
                 long prefilled = System.nanoTime();
-                long heapBefore = ProcessMemory.allocatedHeapBytes();
+                long heapBefore = ProcessMemory.allocatedHeapBytes(appThreads);
                 for (int i = 0; i < decodeTokens; i++) session.next(id(promptTokens + i, vocab));
                 long end = System.nanoTime();
-                allocated += ProcessMemory.allocatedHeapBytes() - heapBefore;
+                allocated += ProcessMemory.allocatedHeapBytes(appThreads) - heapBefore;
                 prefill[r] = (prefilled - start) / 1e6;
                 decode[r] = (end - prefilled) / 1e6;
                 progress.advance(1);
             }
             progress.finish();
-            boolean counted = ProcessMemory.allocatedHeapBytes() >= 0;
+            boolean counted = ProcessMemory.allocatedHeapBytes(appThreads) >= 0;
             ModelMemory memory = new ModelMemory(ProcessMemory.residentBytes(), weightBytes(model),
                     KvCache.bytes(model.transformer().layers(), session.context(), model.transformer().attention().kvHeads(),
                             model.transformer().attention().headDim()),

@@ -2,6 +2,7 @@ package io.moe4j.bench;
 
 import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;
+import java.util.function.BooleanSupplier;
 
 /**
  * Untimed calls before a row is measured, until the JIT compiler has gone quiet. A fixed time is not enough: a
@@ -21,6 +22,17 @@ final class Warmup {
 
     /** Runs {@code call} until warm; returns the number of calls made. */
     static int run(Runnable call) {
+        return run(call, MAX_NANOS, () -> true);
+    }
+
+    /**
+     * Runs {@code call} until warm or until {@code maxNanos} have passed; returns the number of calls made. A call
+     * counts as quiet only if no compilation finished during it and {@code clean} (asked right after the call)
+     * says yes, e.g. that the call allocated nothing: C2 compiles that are queued during a call can still make it
+     * allocate (HotSpot resolves the class's string constants in the calling thread), and the compilation counter,
+     * in whole milliseconds, misses short compilations.
+     */
+    static int run(Runnable call, long maxNanos, BooleanSupplier clean) {
         CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
         boolean observable = jit != null && jit.isCompilationTimeMonitoringSupported();
         long start = System.nanoTime();
@@ -30,10 +42,10 @@ final class Warmup {
             call.run();
             calls++;
             long now = observable ? jit.getTotalCompilationTime() : compiled;
-            quiet = now == compiled ? quiet + 1 : 0;
+            quiet = now == compiled && clean.getAsBoolean() ? quiet + 1 : 0;
             compiled = now;
             long elapsed = System.nanoTime() - start;
-            if (elapsed >= MAX_NANOS || elapsed >= MIN_NANOS && quiet >= QUIET_CALLS) return calls;
+            if (elapsed >= maxNanos || elapsed >= MIN_NANOS && quiet >= QUIET_CALLS) return calls;
         }
     }
 }

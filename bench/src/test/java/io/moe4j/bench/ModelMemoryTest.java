@@ -2,6 +2,7 @@ package io.moe4j.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import org.junit.jupiter.api.Test;
 
@@ -25,9 +26,24 @@ class ModelMemoryTest {
     @Test
     void thisProcessHasAResidentSetAndCountsItsHeapAllocations() {
         if (System.getProperty("os.name").startsWith("Linux")) assertTrue(ProcessMemory.residentBytes() > 1 << 20);
-        long before = ProcessMemory.allocatedHeapBytes();
+        long[] threads = ProcessMemory.applicationThreads();
+        long before = ProcessMemory.allocatedHeapBytes(threads);
         byte[] garbage = new byte[1 << 20];
-        long after = ProcessMemory.allocatedHeapBytes();
+        long after = ProcessMemory.allocatedHeapBytes(threads);
         assertTrue(before < 0 || after - before >= garbage.length, before + " → " + after);
+    }
+
+    @Test
+    void readingTheCounterAllocatesNothing() {
+        if (!(java.lang.management.ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean mx)
+                || ProcessMemory.allocatedHeapBytes(ProcessMemory.applicationThreads()) < 0) return;
+        long[] threads = ProcessMemory.applicationThreads();
+        long garbage = 0;
+        for (int round = 0; round < 20; round++) { // the first rounds may run in the interpreter
+            long before = mx.getCurrentThreadAllocatedBytes();
+            for (int i = 0; i < 1000; i++) garbage += ProcessMemory.allocatedHeapBytes(threads);
+            if (mx.getCurrentThreadAllocatedBytes() - before == 0) return;
+        }
+        fail("1000 reads of the heap counter allocated in each of 20 rounds (" + garbage + ")");
     }
 }

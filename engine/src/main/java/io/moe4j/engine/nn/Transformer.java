@@ -75,7 +75,8 @@ public final class Transformer implements AutoCloseable {
         }
         Tensor x = s.x.rows(tokens);
         for (int t = 0; t < tokens; t++) embed(ids[t], x, t);
-        for (DecoderBlock block : blocks) block.forward(backend, x, tokens, start, cache, s, stats);
+        // Indexed, not for-each: the list's iterator is a heap object per token.
+        for (int l = 0; l < blocks.size(); l++) blocks.get(l).forward(backend, x, tokens, start, cache, s, stats);
         cache.advance(tokens);
         int first = allLogits ? 0 : tokens - 1;
         int rows = tokens - first;

@@ -226,10 +226,11 @@ final class OneDnnMatmul implements AutoCloseable {
             return handleOut.get(ValueLayout.ADDRESS, 0);
         }
 
+        /** Writes argument {@code index} in place: a slice per call (the binding's asSlice) would be heap garbage on every re-bind. */
         private void setArg(int index, int arg, MemorySegment memory) {
-            MemorySegment slot = dnnl_exec_arg_t.asSlice(args, index);
-            dnnl_exec_arg_t.arg(slot, arg);
-            dnnl_exec_arg_t.memory(slot, memory);
+            long slot = index * dnnl_exec_arg_t.sizeof();
+            args.set(dnnl_exec_arg_t.arg$layout(), slot + dnnl_exec_arg_t.arg$offset(), arg);
+            args.set(dnnl_exec_arg_t.memory$layout(), slot + dnnl_exec_arg_t.memory$offset(), memory);
         }
 
         void destroy() {

@@ -16,73 +16,70 @@ import io.moe4j.engine.tensor.Tensor;
 final class Ops {
 
     void rmsNorm(Tensor x, Tensor weight, float eps, Tensor out) {
-        Rows r = Rows.of(x, "rmsNorm x").requireSame(Rows.of(out, "rmsNorm out"), x, out);
-        Rows o = Rows.of(out, "rmsNorm out");
-        requireVector(weight, r.n(), "rmsNorm weight");
-        Norms.rmsNorm(x.segment(), 0, r.strideBytes(), weight.segment(), 0, out.segment(), 0, o.strideBytes(),
-                (int) r.rows(), r.n(), eps);
+        int n = Rows.requireSame(x, "rmsNorm x", out, "rmsNorm out");
+        requireVector(weight, n, "rmsNorm weight");
+        Norms.rmsNorm(x.segment(), 0, Rows.strideBytes(x), weight.segment(), 0, out.segment(), 0, Rows.strideBytes(out),
+                (int) Rows.count(x), n, eps);
     }
 
     void layerNorm(Tensor x, Tensor weight, float eps, Tensor out) {
-        Rows r = Rows.of(x, "layerNorm x").requireSame(Rows.of(out, "layerNorm out"), x, out);
-        Rows o = Rows.of(out, "layerNorm out");
-        requireVector(weight, r.n(), "layerNorm weight");
-        Norms.layerNorm(x.segment(), 0, r.strideBytes(), weight.segment(), 0, null, 0, out.segment(), 0,
-                o.strideBytes(), (int) r.rows(), r.n(), eps);
+        int n = Rows.requireSame(x, "layerNorm x", out, "layerNorm out");
+        requireVector(weight, n, "layerNorm weight");
+        Norms.layerNorm(x.segment(), 0, Rows.strideBytes(x), weight.segment(), 0, null, 0, out.segment(), 0,
+                Rows.strideBytes(out), (int) Rows.count(x), n, eps);
     }
 
     void silu(Tensor x, Tensor out) {
-        Rows r = Rows.of(x, "silu x").requireSame(Rows.of(out, "silu out"), x, out);
-        Rows o = Rows.of(out, "silu out");
-        for (long i = 0; i < r.rows(); i++) {
-            Activations.silu(x.segment(), i * r.strideBytes(), out.segment(), i * o.strideBytes(), r.n());
+        int n = Rows.requireSame(x, "silu x", out, "silu out");
+        long xs = Rows.strideBytes(x), os = Rows.strideBytes(out);
+        for (long i = 0, rows = Rows.count(x); i < rows; i++) {
+            Activations.silu(x.segment(), i * xs, out.segment(), i * os, n);
         }
     }
 
     void siluMul(Tensor gate, Tensor up, Tensor out) {
-        Rows r = Rows.of(gate, "siluMul gate").requireSame(Rows.of(up, "siluMul up"), gate, up);
-        Rows u = Rows.of(up, "siluMul up");
-        Rows o = Rows.of(out, "siluMul out").requireSame(r, out, gate);
-        for (long i = 0; i < r.rows(); i++) {
-            Activations.siluMul(gate.segment(), i * r.strideBytes(), up.segment(), i * u.strideBytes(),
-                    out.segment(), i * o.strideBytes(), r.n());
+        int n = Rows.requireSame(gate, "siluMul gate", up, "siluMul up");
+        Rows.requireSame(out, "siluMul out", gate, "siluMul gate");
+        long gs = Rows.strideBytes(gate), us = Rows.strideBytes(up), os = Rows.strideBytes(out);
+        for (long i = 0, rows = Rows.count(gate); i < rows; i++) {
+            Activations.siluMul(gate.segment(), i * gs, up.segment(), i * us, out.segment(), i * os, n);
         }
     }
 
     void gelu(Tensor x, Tensor out) {
-        Rows r = Rows.of(x, "gelu x").requireSame(Rows.of(out, "gelu out"), x, out);
-        Rows o = Rows.of(out, "gelu out");
-        for (long i = 0; i < r.rows(); i++) {
-            Activations.gelu(x.segment(), i * r.strideBytes(), out.segment(), i * o.strideBytes(), r.n());
+        int n = Rows.requireSame(x, "gelu x", out, "gelu out");
+        long xs = Rows.strideBytes(x), os = Rows.strideBytes(out);
+        for (long i = 0, rows = Rows.count(x); i < rows; i++) {
+            Activations.gelu(x.segment(), i * xs, out.segment(), i * os, n);
         }
     }
 
     void relu(Tensor x, Tensor out) {
-        Rows r = Rows.of(x, "relu x").requireSame(Rows.of(out, "relu out"), x, out);
-        Rows o = Rows.of(out, "relu out");
-        for (long i = 0; i < r.rows(); i++) {
-            Activations.relu(x.segment(), i * r.strideBytes(), out.segment(), i * o.strideBytes(), r.n());
+        int n = Rows.requireSame(x, "relu x", out, "relu out");
+        long xs = Rows.strideBytes(x), os = Rows.strideBytes(out);
+        for (long i = 0, rows = Rows.count(x); i < rows; i++) {
+            Activations.relu(x.segment(), i * xs, out.segment(), i * os, n);
         }
     }
 
     void softmax(Tensor x, Tensor out) {
-        Rows r = Rows.of(x, "softmax x").requireSame(Rows.of(out, "softmax out"), x, out);
-        Rows o = Rows.of(out, "softmax out");
-        if (r.n() == 0) return;
-        Softmax.softmax(x.segment(), 0, r.strideBytes(), out.segment(), 0, o.strideBytes(), (int) r.rows(), r.n());
+        int n = Rows.requireSame(x, "softmax x", out, "softmax out");
+        if (n == 0) return;
+        Softmax.softmax(x.segment(), 0, Rows.strideBytes(x), out.segment(), 0, Rows.strideBytes(out), (int) Rows.count(x), n);
     }
 
     void topK(Tensor scores, int k, Tensor indices, Tensor values) {
-        Rows r = Rows.of(scores, "topK scores");
-        if (k < 1 || k > r.n()) throw new IllegalArgumentException("topK k=" + k + " for rows of " + r.n());
+        int n = Rows.length(scores, "topK scores");
+        long rows = Rows.count(scores), stride = Rows.strideBytes(scores);
+        if (k < 1 || k > n) throw new IllegalArgumentException("topK k=" + k + " for rows of " + n);
         indices.requireDType(DType.I32, "topK indices").requireContiguous("topK indices");
         values.requireDType(DType.F32, "topK values").requireContiguous("topK values");
-        if (indices.size() != r.rows() * k || values.size() != r.rows() * k) {
-            throw new IllegalArgumentException("topK outputs must hold " + r.rows() + " × " + k + " elements, got "
+        if (indices.size() != rows * k || values.size() != rows * k) {
+            throw new IllegalArgumentException("topK outputs must hold " + rows + " × " + k + " elements, got "
                     + indices + " and " + values);
         }
-        for (long i = 0; i < r.rows(); i++) {
-            TopK.topK(scores.segment(), i * r.strideBytes(), r.n(), k, indices.segment(), i * k * 4L,
+        for (long i = 0; i < rows; i++) {
+            TopK.topK(scores.segment(), i * stride, n, k, indices.segment(), i * k * 4L,
                     values.segment(), i * k * 4L);
         }
     }
@@ -107,20 +104,19 @@ final class Ops {
     }
 
     void add(Tensor a, Tensor b, Tensor out) {
-        Rows r = Rows.of(a, "add a").requireSame(Rows.of(b, "add b"), a, b);
-        Rows rb = Rows.of(b, "add b");
-        Rows o = Rows.of(out, "add out").requireSame(r, out, a);
-        for (long i = 0; i < r.rows(); i++) {
-            Elementwise.add(a.segment(), i * r.strideBytes(), b.segment(), i * rb.strideBytes(),
-                    out.segment(), i * o.strideBytes(), r.n());
+        int n = Rows.requireSame(a, "add a", b, "add b");
+        Rows.requireSame(out, "add out", a, "add a");
+        long as = Rows.strideBytes(a), bs = Rows.strideBytes(b), os = Rows.strideBytes(out);
+        for (long i = 0, rows = Rows.count(a); i < rows; i++) {
+            Elementwise.add(a.segment(), i * as, b.segment(), i * bs, out.segment(), i * os, n);
         }
     }
 
     void scale(Tensor x, float s, Tensor out) {
-        Rows r = Rows.of(x, "scale x").requireSame(Rows.of(out, "scale out"), x, out);
-        Rows o = Rows.of(out, "scale out");
-        for (long i = 0; i < r.rows(); i++) {
-            Elementwise.scale(x.segment(), i * r.strideBytes(), s, out.segment(), i * o.strideBytes(), r.n());
+        int n = Rows.requireSame(x, "scale x", out, "scale out");
+        long xs = Rows.strideBytes(x), os = Rows.strideBytes(out);
+        for (long i = 0, rows = Rows.count(x); i < rows; i++) {
+            Elementwise.scale(x.segment(), i * xs, s, out.segment(), i * os, n);
         }
     }
 

@@ -4,28 +4,49 @@ import io.moe4j.engine.tensor.DType;
 import io.moe4j.engine.tensor.Tensor;
 
 /**
- * How a row-wise op sees an F32 tensor: {@code rows} rows of {@code n} contiguous floats, {@code stride} bytes
- * apart. A rank-1 tensor is one row; rank 2 may have a row stride; higher ranks must be contiguous.
+ * How a row-wise op sees an F32 tensor: {@link #count} rows of {@link #length} contiguous floats,
+ * {@link #strideBytes} apart. A rank-1 tensor is one row; rank 2 may have a row stride; higher ranks must be
+ * contiguous. Answers are primitives, not a record: a record per call was a heap object on every decode step
+ * until C2 happened to inline the op into its caller.
  */
-record Rows(long rows, int n, long strideBytes) {
+final class Rows {
+    private Rows() {}
 
-    static Rows of(Tensor t, String what) {
+    /** Checks that t can be seen as rows and returns the row length. */
+    static int length(Tensor t, String what) {
         t.requireDType(DType.F32, what);
-        if (t.rank() == 0) return new Rows(1, 1, 4);
+        if (t.rank() == 0) return 1;
         long n = t.dim(-1);
         if (n > Integer.MAX_VALUE) throw new IllegalArgumentException(what + " rows are too long: " + t);
         if (n > 1 && t.stride(-1) != 1) throw new IllegalArgumentException(what + " needs contiguous rows, got " + t);
-        if (t.rank() == 1) return new Rows(1, (int) n, 4 * n);
-        if (t.rank() == 2) return new Rows(t.dim(0), (int) n, 4 * t.stride(0));
-        t.requireContiguous(what);
-        return new Rows(t.size() / Math.max(n, 1), (int) n, 4 * n);
+        if (t.rank() > 2) t.requireContiguous(what);
+        return (int) n;
     }
 
-    /** Checks that {@code other} has the same rows and row length as this. */
-    Rows requireSame(Rows other, Tensor a, Tensor b) {
-        if (rows != other.rows || n != other.n) {
+    /** Checks both tensors and that they have the same rows of the same length; returns that length. */
+    static int requireSame(Tensor a, String aWhat, Tensor b, String bWhat) {
+        int n = length(a, aWhat);
+        if (length(b, bWhat) != n || count(a) != count(b)) {
             throw new IllegalArgumentException("shapes differ: " + a + " and " + b);
         }
-        return this;
+        return n;
+    }
+
+    /** The number of rows (of a tensor {@link #length} accepted). */
+    static long count(Tensor t) {
+        return switch (t.rank()) {
+            case 0, 1 -> 1;
+            case 2 -> t.dim(0);
+            default -> t.size() / Math.max(t.dim(-1), 1);
+        };
+    }
+
+    /** Bytes from one row's start to the next (of a tensor {@link #length} accepted). */
+    static long strideBytes(Tensor t) {
+        return switch (t.rank()) {
+            case 0 -> 4;
+            case 2 -> 4 * t.stride(0);
+            default -> 4 * t.dim(-1);
+        };
     }
 }
