@@ -84,9 +84,9 @@ public final class Gemv {
             xp = s.xp = pack(wType, s.xp, x, xOff, m, xStride, k);
         }
         switch (wType) {
-            case BF16 -> GemvBf16.rows(x, xOff, m, xStride, xp, w, wOff, k, y, yOff, yStride, nStart, nEnd);
-            case F16 -> GemvF16.rows(x, xOff, m, xStride, xp, w, wOff, k, y, yOff, yStride, nStart, nEnd);
-            case F32 -> GemvF32.rows(x, xOff, m, xStride, xp, w, wOff, k, y, yOff, yStride, nStart, nEnd);
+            case BF16 -> GemvLoops.rows(GemvBf16.INSTANCE, x, xOff, m, xStride, xp, w, wOff, k, y, yOff, yStride, nStart, nEnd);
+            case F16 -> GemvLoops.rows(GemvF16.INSTANCE, x, xOff, m, xStride, xp, w, wOff, k, y, yOff, yStride, nStart, nEnd);
+            case F32 -> GemvLoops.rows(GemvF32.INSTANCE, x, xOff, m, xStride, xp, w, wOff, k, y, yOff, yStride, nStart, nEnd);
             default -> throw new IllegalArgumentException("GEMV weights must be BF16, F16 or F32, got " + wType);
         }
     }

@@ -33,104 +33,54 @@ import jdk.incubator.vector.VectorSpecies;
  * are loaded as floats. That load is written out in each kernel rather than called: C2 stops inlining ordinary
  * methods into a large method (NodeCountInliningCutoff), and a vector passed to or returned from a call that is
  * not inlined is boxed, a heap allocation per load (which made a first version 5x slower). For the same reason
- * no vector is passed to any helper method here. Keep the three files in sync.
+ * no vector is passed to any helper method here. Keep the three files in sync; the loops around the kernels
+ * are shared ({@link GemvLoops}).
  */
-final class GemvF16 {
-    private GemvF16() {}
-
+final class GemvF16 implements GemvKernels {
     /** Bytes per weight. */
     private static final long ES = 2;
     private static final VectorSpecies<Short> S = ShortVector.SPECIES_128;
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
     private static final ValueLayout.OfShort W = ValueLayout.JAVA_SHORT_UNALIGNED;
 
-    /**
-     * Rows {@code [nStart, nEnd)} of {@code y}: arguments already checked by {@link Gemv}, offsets and strides in
-     * bytes, {@code xp} = x as packed by {@link Gemv#packX} with groups of 8.
-     *
-     * <p>M = 1: {@code k1x4} takes 4 weight rows at a time, giving 4 independent FMA chains that share each x load.
-     * The 4 rows are a quarter of the range apart, so the 4 read streams are far apart in memory: adjacent rows
-     * (8 KB apart for K = 4096 in BF16) slowed each other down, costing 15-25% of the bandwidth.
-     *
-     * <p>M &gt; 1: weight rows in groups of {@value #GROUP} (again a quarter of the range apart); x rows in tiles of
-     * up to {@value Gemv#TILE}, each weight vector being converted once per tile and used for all its rows, and two
-     * weight rows at a time ({@code kbMx2}, 2M independent chains). To keep the tile's x in L1, K is cut into
-     * blocks of about 16 KB of x: the group goes through one block at a time, its accumulators waiting in a small
-     * per-thread array between blocks.
-     *
-     * <p>Every output is computed by the same sequence of operations whichever kernel handles it: one 8-lane FMA
-     * chain over the first {@code K - K mod 8} elements in order (storing and reloading the accumulators
-     * between blocks is exact), a fixed tree sum of the 8 lanes, then the scalar tail. So results depend neither on
-     * how the rows are split into chunks (or threads) nor on M.
-     */
-    static void rows(MemorySegment x, long xOff, int m, long xStride, float[] xp, MemorySegment w, long wOff, int k,
-                     MemorySegment y, long yOff, long yStride, int nStart, int nEnd) {
-        long wRow = k * ES;
-        int kv = k & -8;
-        int q = (nEnd - nStart) / GROUP, rest = nStart + q * GROUP;
-        if (m == 1) {
-            for (int n = nStart; n < nStart + q; n++) {
-                k1x4(xp, x, xOff, w, wOff + n * wRow, q * wRow, k, kv, y, yOff + n * 4L, q * 4L);
+    static final GemvF16 INSTANCE = new GemvF16();
+
+    private GemvF16() {}
+
+    @Override
+    public long bytesPerWeight() { return ES; }
+
+    @Override
+    public int kStep() { return 8; }
+
+    /** Every tile takes two weight rows at a time. */
+    @Override
+    public boolean pairs(int mt) { return mt <= TILE; }
+
+    @Override
+    public void kb(int mt, boolean pair, float[] xp, int p, MemorySegment w, long w0, long wStep, int k0, int k1,
+                   float[] acc, int ao, int am) {
+        if (pair) {
+            switch (mt) {
+                case 1 -> kb1x2(xp, p, w, w0, wStep, k0, k1, acc, ao, am);
+                case 2 -> kb2x2(xp, p, w, w0, wStep, k0, k1, acc, ao, am);
+                case 3 -> kb3x2(xp, p, w, w0, wStep, k0, k1, acc, ao, am);
+                case 4 -> kb4x2(xp, p, w, w0, wStep, k0, k1, acc, ao, am);
+                default -> throw new AssertionError(mt);
             }
-            for (int n = rest; n < nEnd; n++) k1x1(xp, x, xOff, w, wOff + n * wRow, k, kv, y, yOff + n * 4L);
             return;
         }
-        for (int t = 0; t < q; t++) {
-            group(x, xOff, m, xStride, xp, w, wOff, k, kv, y, yOff, yStride, nStart + t, q, GROUP);
-        }
-        if (rest < nEnd) group(x, xOff, m, xStride, xp, w, wOff, k, kv, y, yOff, yStride, rest, 1, nEnd - rest);
-    }
-
-    /** Weight rows per group. */
-    private static final int GROUP = 4;
-
-    /** M &gt; 1: the {@code g} weight rows {@code n0 + r * step}, {@code r < g}. */
-    private static void group(MemorySegment x, long xOff, int m, long xStride, float[] xp, MemorySegment w, long wOff,
-                              int k, int kv, MemorySegment y, long yOff, long yStride, int n0, int step, int g) {
-        long wRow = k * ES, wStep = step * wRow;
-        int kBlock = Gemv.kBlock(m) & -8;
-        float[] acc = Gemv.accumulators(GROUP * 8 * m);
-        java.util.Arrays.fill(acc, 0, g * m * 8, 0f);
-        for (int kb = 0; kb < kv; kb += kBlock) {
-            int kbEnd = Math.min(kb + kBlock, kv);
-            for (int i = 0; i < m; i += TILE) {
-                int mt = Math.min(TILE, m - i), p = i * kv + kb * mt;
-                for (int r = 0; r < g; ) {
-                    long wo = wOff + (n0 + (long) r * step) * wRow;
-                    int ao = (r * m + i) * 8;
-                    if (r + 2 <= g) {
-                        switch (mt) {
-                            case 1 -> kb1x2(xp, p, w, wo, wStep, kb, kbEnd, acc, ao, m);
-                            case 2 -> kb2x2(xp, p, w, wo, wStep, kb, kbEnd, acc, ao, m);
-                            case 3 -> kb3x2(xp, p, w, wo, wStep, kb, kbEnd, acc, ao, m);
-                            case 4 -> kb4x2(xp, p, w, wo, wStep, kb, kbEnd, acc, ao, m);
-                            default -> throw new AssertionError(mt);
-                        }
-                        r += 2;
-                    } else {
-                        switch (mt) {
-                            case 1 -> kb1x1(xp, p, w, wo, wStep, kb, kbEnd, acc, ao, m);
-                            case 2 -> kb2x1(xp, p, w, wo, wStep, kb, kbEnd, acc, ao, m);
-                            case 3 -> kb3x1(xp, p, w, wo, wStep, kb, kbEnd, acc, ao, m);
-                            case 4 -> kb4x1(xp, p, w, wo, wStep, kb, kbEnd, acc, ao, m);
-                            default -> throw new AssertionError(mt);
-                        }
-                        r++;
-                    }
-                }
-            }
-        }
-        for (int r = 0; r < g; r++) {
-            long n = n0 + (long) r * step, wo = wOff + n * wRow;
-            for (int i = 0; i < m; i++) {
-                float s = Gemv.laneSum(acc, (r * m + i) * 8);
-                y.set(X, yOff + i * yStride + n * 4L, tail(x, xOff + i * xStride, w, wo, kv, k, s));
-            }
+        switch (mt) {
+            case 1 -> kb1x1(xp, p, w, w0, wStep, k0, k1, acc, ao, am);
+            case 2 -> kb2x1(xp, p, w, w0, wStep, k0, k1, acc, ao, am);
+            case 3 -> kb3x1(xp, p, w, w0, wStep, k0, k1, acc, ao, am);
+            case 4 -> kb4x1(xp, p, w, w0, wStep, k0, k1, acc, ao, am);
+            default -> throw new AssertionError(mt);
         }
     }
 
-    /** Scalar tail of one dot product: elements {@code [k0, k)} added to {@code s}, the sum of the vector part. */
-    private static float tail(MemorySegment x, long xo, MemorySegment w, long wo, int k0, int k, float s) {
+    @Override
+    public float tail(MemorySegment x, long xo, MemorySegment w, long wo, int k0, int k, float s) {
         for (int j = k0; j < k; j++) s = Math.fma(x.get(X, xo + j * 4L), weight(w, wo + j * ES), s);
         return s;
     }
@@ -141,7 +91,8 @@ final class GemvF16 {
     }
 
     /** M = 1, the four weight rows at {@code w0 + r * wStep} (outputs at {@code yo + r * yStep}), whole K. */
-    private static void k1x4(float[] xp, MemorySegment x, long xo, MemorySegment w, long w0, long wStep, int k,
+    @Override
+    public void k1x4(float[] xp, MemorySegment x, long xo, MemorySegment w, long w0, long wStep, int k,
                              int kv, MemorySegment y, long yo, long yStep) {
         long w1 = w0 + wStep, w2 = w1 + wStep, w3 = w2 + wStep;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
@@ -184,7 +135,8 @@ final class GemvF16 {
     }
 
     /** M = 1, one weight row, whole K. */
-    private static void k1x1(float[] xp, MemorySegment x, long xo, MemorySegment w, long w0, int k, int kv,
+    @Override
+    public void k1x1(float[] xp, MemorySegment x, long xo, MemorySegment w, long w0, int k, int kv,
                              MemorySegment y, long yo) {
         FloatVector a0 = FloatVector.zero(F);
         for (int j = 0; j < kv; j += 8) {
