@@ -98,9 +98,13 @@ public final class CpuBackend implements Backend {
         return "cpu (oneDNN " + dnnl.version().split(" ")[0] + ", " + dnnl.effectiveIsa() + ", " + threads + " threads)";
     }
 
-    /** The oneDNN implementation that serves an F32 matmul of this shape, e.g. {@code brg_matmul:avx2}. */
+    /**
+     * The oneDNN implementation that serves an F32 matmul of this shape, e.g. {@code brg_matmul:avx2}, or
+     * {@code gemm:jit:f32 (swapped: yᵀ = W·xᵀ)} for the row counts {@link BlockedMatmul} computes swapped.
+     */
     public String matmulImplementation(int m, long n, long k) {
         int cols = BlockedMatmul.blockColumns(n, k);
+        if (BlockedMatmul.swaps(m)) return primitives.swapped(cols, k, k, 1).implementation() + " (swapped: yᵀ = W·xᵀ)";
         return primitives.get(m, cols, k, k, n, dnnl_h.dnnl_f32(), 1, k).implementation();
     }
 
@@ -196,7 +200,8 @@ public final class CpuBackend implements Backend {
         long yAddress = DataHandles.address(y.segment(), 0, 4 * ((m - 1) * y.stride(0) + n));
         DataHandles.address(w.segment(), 0, w.byteSize());
         BlockedMatmul task = state().blocked;
-        int blocks = task.set(xAddress, m, x.stride(0), w.dtype(), w.segment(), kMajor, n, k, yAddress, y.stride(0));
+        int blocks = task.set(x.segment(), xAddress, m, x.stride(0), w.dtype(), w.segment(), kMajor, n, k,
+                y.segment(), yAddress, y.stride(0));
         try {
             if (sharedWithPool(x, w, y)) pool.run(task, blocks);
             else for (int b = 0; b < blocks; b++) task.run(b);
@@ -213,6 +218,16 @@ public final class CpuBackend implements Backend {
     /** The current thread's F32 scratch for one widened weight block. */
     MemorySegment widenScratch(long bytes) {
         return state().widened(bytes);
+    }
+
+    /** The current thread's scratch for xᵀ in {@link BlockedMatmul}'s swapped form (read by the pool's threads). */
+    MemorySegment transposedXScratch(long bytes) {
+        return state().transposedX(bytes);
+    }
+
+    /** The current thread's scratch for one block of yᵀ in {@link BlockedMatmul}'s swapped form. */
+    MemorySegment transposedYScratch(long bytes) {
+        return state().transposedY(bytes);
     }
 
     private void gemv(Tensor x, Tensor w, Tensor y) {
@@ -279,6 +294,8 @@ public final class CpuBackend implements Backend {
         final BlockedMatmul blocked;
         private final Arena arena = Arena.ofShared();
         private MemorySegment widened = MemorySegment.NULL;
+        private MemorySegment transposedX = MemorySegment.NULL;
+        private MemorySegment transposedY = MemorySegment.NULL;
 
         PerThread(BlockedMatmul blocked) {
             this.blocked = blocked;
@@ -288,6 +305,16 @@ public final class CpuBackend implements Backend {
         MemorySegment widened(long bytes) {
             if (widened.byteSize() < bytes) widened = arena.allocate(bytes, 64);
             return widened;
+        }
+
+        MemorySegment transposedX(long bytes) {
+            if (transposedX.byteSize() < bytes) transposedX = arena.allocate(bytes, 64);
+            return transposedX;
+        }
+
+        MemorySegment transposedY(long bytes) {
+            if (transposedY.byteSize() < bytes) transposedY = arena.allocate(bytes, 64);
+            return transposedY;
         }
 
         void close() {

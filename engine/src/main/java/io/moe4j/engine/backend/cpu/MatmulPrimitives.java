@@ -1,5 +1,7 @@
 package io.moe4j.engine.backend.cpu;
 
+import io.moe4j.bindings.dnnl.dnnl_h;
+
 import java.util.Arrays;
 
 /**
@@ -10,7 +12,8 @@ import java.util.Arrays;
  * a hit reads one volatile array and allocates nothing; only a miss (the first call of a shape) takes a lock.
  *
  * <p>M buckets: M = 1 gets a primitive of its own (oneDNN then picks its GEMV path); every larger M shares one
- * runtime-M primitive, because MoE experts see every row count from 2 to T.
+ * runtime-M primitive, because MoE experts see every row count from 2 to T. The swapped form leaves the token
+ * count to run time for the same reason.
  */
 final class MatmulPrimitives implements AutoCloseable {
     private final OneDnn dnnl;
@@ -22,29 +25,44 @@ final class MatmulPrimitives implements AutoCloseable {
     }
 
     static int bucket(int rows) {
-        return rows == 1 ? 1 : OneDnnMatmul.RUNTIME_M;
+        return rows == 1 ? 1 : OneDnnMatmul.RUNTIME;
     }
 
+    /** The usual form {@code y = x · W} for {@code rows} rows (see {@link OneDnnMatmul#rows}). */
     OneDnnMatmul get(int rows, long n, long k, long ldSrc, long ldDst, int weightType, long wStrideK, long wStrideN) {
         int m = bucket(rows);
-        for (OneDnnMatmul e : entries) {
-            if (e.m == m && e.n == n && e.k == k && e.ldSrc == ldSrc && e.ldDst == ldDst && e.weightType == weightType
-                    && e.wStrideK == wStrideK && e.wStrideN == wStrideN) {
-                return e;
-            }
-        }
-        return create(m, n, k, ldSrc, ldDst, weightType, wStrideK, wStrideN);
+        OneDnnMatmul e = find(m, n, k, ldSrc, 1, ldDst, weightType, wStrideK, wStrideN);
+        if (e != null) return e;
+        return create(m, n, k, ldSrc, 1, ldDst, weightType, wStrideK, wStrideN);
     }
 
-    private synchronized OneDnnMatmul create(int m, long n, long k, long ldSrc, long ldDst, int weightType, long wStrideK, long wStrideN) {
-        if (closed) throw new IllegalStateException("the backend is closed");
+    /** The swapped form {@code yᵀ = W · xᵀ} for a block of {@code cols} weight rows, any number of tokens. */
+    OneDnnMatmul swapped(long cols, long k, long wStrideRow, long wStrideK) {
+        int rt = OneDnnMatmul.RUNTIME;
+        OneDnnMatmul e = find(cols, rt, k, wStrideRow, wStrideK, rt, dnnl_h.dnnl_f32(), rt, 1);
+        if (e != null) return e;
+        return create(cols, rt, k, wStrideRow, wStrideK, rt, dnnl_h.dnnl_f32(), rt, 1);
+    }
+
+    private OneDnnMatmul find(long m, long n, long k, long srcStrideM, long srcStrideK, long ldDst, int weightType,
+                              long wStrideK, long wStrideN) {
         for (OneDnnMatmul e : entries) {
-            if (e.m == m && e.n == n && e.k == k && e.ldSrc == ldSrc && e.ldDst == ldDst && e.weightType == weightType
-                    && e.wStrideK == wStrideK && e.wStrideN == wStrideN) {
+            if (e.m == m && e.n == n && e.k == k && e.srcStrideM == srcStrideM && e.srcStrideK == srcStrideK
+                    && e.ldDst == ldDst && e.weightType == weightType && e.wStrideK == wStrideK && e.wStrideN == wStrideN) {
                 return e;
             }
         }
-        OneDnnMatmul created = new OneDnnMatmul(dnnl, m, n, k, ldSrc, ldDst, weightType, wStrideK, wStrideN);
+        return null;
+    }
+
+    private synchronized OneDnnMatmul create(long m, long n, long k, long srcStrideM, long srcStrideK, long ldDst,
+                                             int weightType, long wStrideK, long wStrideN) {
+        if (closed) throw new IllegalStateException("the backend is closed");
+        OneDnnMatmul found = find(m, n, k, srcStrideM, srcStrideK, ldDst, weightType, wStrideK, wStrideN);
+        if (found != null) return found;
+        OneDnnMatmul created = n == OneDnnMatmul.RUNTIME
+                ? OneDnnMatmul.swapped(dnnl, m, k, srcStrideM, srcStrideK)
+                : OneDnnMatmul.rows(dnnl, m, n, k, srcStrideM, ldDst, weightType, wStrideK, wStrideN);
         OneDnnMatmul[] grown = Arrays.copyOf(entries, entries.length + 1);
         grown[entries.length] = created;
         entries = grown;

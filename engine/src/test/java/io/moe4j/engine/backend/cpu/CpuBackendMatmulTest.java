@@ -43,7 +43,8 @@ class CpuBackendMatmulTest {
         int[][] kn = {{256, 896}, {896, 256}, {384, 672}, {256, 8}, {100, 37}, {7, 3}, {1, 1}};
         for (DType type : new DType[] {DType.F32, DType.BF16, DType.F16}) {
             for (int[] s : kn) {
-                for (int m : new int[] {1, 3, CpuBackend.GEMV_MAX_ROWS, CpuBackend.GEMV_MAX_ROWS + 1, 64}) {
+                // 300: past BlockedMatmul.SWAP_MAX_ROWS, the usual (unswapped) oneDNN form
+                for (int m : new int[] {1, 3, CpuBackend.GEMV_MAX_ROWS, CpuBackend.GEMV_MAX_ROWS + 1, 64, 300}) {
                     cases.add(Arguments.of(type, m, s[1], s[0]));
                 }
             }
@@ -123,6 +124,23 @@ class CpuBackendMatmulTest {
             one.matmul(x, w, y1);
             backend.matmul(x, w, y2);
             assertArrayEquals(y1.toFloatArray(), y2.toFloatArray());
+        }
+    }
+
+    @Test
+    void blockedResultsDoNotDependOnThreadCount() {
+        try (Arena arena = Arena.ofShared(); CpuBackend one = CpuBackend.create(1)) {
+            for (DType type : new DType[] {DType.F32, DType.BF16}) {
+                for (int m : new int[] {2, 40, 300}) { // swapped form, and the usual one above 256 rows
+                    Tensor x = random(arena, DType.F32, 17, m, 1000);
+                    Tensor w = random(arena, type, 18, 1500, 1000); // 3 column blocks of at most 524
+                    Tensor y1 = Tensor.allocate(arena, DType.F32, m, 1500);
+                    Tensor y2 = Tensor.allocate(arena, DType.F32, m, 1500);
+                    one.matmul(x, w, y1);
+                    backend.matmul(x, w, y2);
+                    assertArrayEquals(y1.toFloatArray(), y2.toFloatArray(), type + " M=" + m);
+                }
+            }
         }
     }
 
