@@ -94,6 +94,7 @@ public final class BenchJson {
             o.put("weight_bytes", m.memory().weightBytes());
             o.put("kv_cache_bytes", m.memory().kvCacheBytes());
             o.put("heap_bytes_per_decoded_token", m.memory().heapBytesPerToken());
+            o.put("heap_bytes_per_decoded_token_max", m.memory().heapBytesPerTokenMax());
         }
         return o;
     }

@@ -59,8 +59,9 @@ public final class BenchTable {
                 : String.format(Locale.ROOT, "%s = %.3f × (weights %s + KV cache %s)", bytes(memory.residentBytes()),
                         memory.residentOverBudget(), bytes(memory.weightBytes()), bytes(memory.kvCacheBytes()));
         String heap = memory.heapBytesPerToken() < 0 ? "unknown"
-                : String.format(Locale.ROOT, "%.1f B", memory.heapBytesPerToken());
-        return String.format(Locale.ROOT, "%n%nmemory: resident %s; Java heap allocated per decoded token %s (application threads)", resident, heap);
+                : String.format(Locale.ROOT, "%.1f B (median of the runs; largest run %.1f B; application threads)",
+                        memory.heapBytesPerToken(), memory.heapBytesPerTokenMax());
+        return String.format(Locale.ROOT, "%n%nmemory: resident %s; Java heap allocated per decoded token %s", resident, heap);
     }
 
     private static String bytes(long b) {

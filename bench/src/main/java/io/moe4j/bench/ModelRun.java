@@ -15,7 +15,8 @@ import java.util.TreeMap;
  * session, prefills {@code promptTokens} ids (timed), then decodes {@code decodeTokens} more one at a time (timed
  * together). Ids are a fixed pseudo-random walk over the vocabulary, not sampled, so runs are comparable. Before
  * the timed repeats, whole untimed repeats run until the JIT is quiet and a decode allocates nothing (at most
- * {@link #MODEL_WARMUP_NANOS}); the timed decodes then report the heap they allocated.
+ * {@link #MODEL_WARMUP_NANOS}); the timed decodes then report the heap they allocated per token (median and
+ * largest run).
  */
 final class ModelRun {
     /**
@@ -48,7 +49,7 @@ final class ModelRun {
                 for (int i = 0; i < decodeTokens; i++) session.next(id(promptTokens + i, vocab));
                 decodeHeap[0] = ProcessMemory.allocatedHeapBytes(appThreads) - before;
             }, MODEL_WARMUP_NANOS, () -> decodeHeap[0] == 0);
-            long allocated = 0;
+            double[] heapPerToken = new double[repeat];
             for (int r = 0; r < repeat; r++) {
                 session.reset();
                 long start = System.nanoTime();
@@ -57,7 +58,7 @@ final class ModelRun {
                 long heapBefore = ProcessMemory.allocatedHeapBytes(appThreads);
                 for (int i = 0; i < decodeTokens; i++) session.next(id(promptTokens + i, vocab));
                 long end = System.nanoTime();
-                allocated += ProcessMemory.allocatedHeapBytes(appThreads) - heapBefore;
+                heapPerToken[r] = (ProcessMemory.allocatedHeapBytes(appThreads) - heapBefore) / (double) decodeTokens;
                 prefill[r] = (prefilled - start) / 1e6;
                 decode[r] = (end - prefilled) / 1e6;
                 progress.advance(1);
@@ -67,7 +68,8 @@ final class ModelRun {
             ModelMemory memory = new ModelMemory(ProcessMemory.residentBytes(), weightBytes(model),
                     KvCache.bytes(model.transformer().layers(), session.context(), model.transformer().attention().kvHeads(),
                             model.transformer().attention().headDim()),
-                    counted ? allocated / (double) (repeat * (long) decodeTokens) : -1);
+                    counted ? Timing.median(heapPerToken) : -1,
+                    counted ? java.util.Arrays.stream(heapPerToken).max().orElseThrow() : -1);
             return new ModelResult(directory.toString(), weightType(model), promptTokens, new Timing(prefill),
                     decodeTokens, new Timing(decode), memory);
         }

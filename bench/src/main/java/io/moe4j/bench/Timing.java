@@ -10,7 +10,12 @@ public record Timing(double[] ms) {
     }
 
     public double median() {
-        double[] sorted = ms.clone();
+        return median(ms);
+    }
+
+    /** The median of per-run measurements of any kind (times here, heap bytes per token in {@link ModelRun}). */
+    static double median(double[] values) {
+        double[] sorted = values.clone();
         Arrays.sort(sorted);
         int n = sorted.length;
         return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;

@@ -9,17 +9,17 @@ import org.junit.jupiter.api.Test;
 class ModelMemoryTest {
     @Test
     void residentMemoryIsComparedWithWeightsPlusKvCache() {
-        ModelMemory m = new ModelMemory(3_300_000_000L, 3_000_000_000L, 0L, 0);
+        ModelMemory m = new ModelMemory(3_300_000_000L, 3_000_000_000L, 0L, 0, 0);
         assertEquals(1.1, m.residentOverBudget(), 1e-12);
-        assertTrue(Double.isNaN(new ModelMemory(-1, 1, 1, 0).residentOverBudget()));
+        assertTrue(Double.isNaN(new ModelMemory(-1, 1, 1, 0, 0).residentOverBudget()));
     }
 
     @Test
     void theTableLineSaysWhatWasMeasuredAndWhatWasNot() {
-        String line = BenchTable.memoryLine(new ModelMemory(3L << 30, (5L << 30) / 2, 64L << 20, 0.0));
+        String line = BenchTable.memoryLine(new ModelMemory(3L << 30, (5L << 30) / 2, 64L << 20, 0.0, 2.25));
         assertTrue(line.contains("resident 3.00 GiB = 1.171 × (weights 2.50 GiB + KV cache 64.0 MiB)"), line);
-        assertTrue(line.contains("per decoded token 0.0 B"), line);
-        String unknown = BenchTable.memoryLine(new ModelMemory(-1, 1, 1, -1));
+        assertTrue(line.contains("per decoded token 0.0 B (median of the runs; largest run 2.3 B"), line);
+        String unknown = BenchTable.memoryLine(new ModelMemory(-1, 1, 1, -1, -1));
         assertTrue(unknown.contains("resident unknown") && unknown.contains("token unknown"), unknown);
     }
 

@@ -104,6 +104,8 @@ class BenchCommandTest {
                 "kv_cache_bytes " + m.path("kv_cache_bytes"));
         assertTrue(m.path("resident_bytes").asLong() > weights, "resident_bytes " + m.path("resident_bytes"));
         assertTrue(m.path("heap_bytes_per_decoded_token").asDouble() >= 0, m.toString());
+        assertTrue(m.path("heap_bytes_per_decoded_token_max").asDouble() >= m.path("heap_bytes_per_decoded_token").asDouble(),
+                m.toString());
         assertTrue(run.out().contains("memory: resident ") && run.out().contains("Java heap allocated per decoded token"), run.out());
     }
 

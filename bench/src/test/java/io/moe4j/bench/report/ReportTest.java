@@ -29,7 +29,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ReportTest {
     private static final ModelResult MODEL = new ModelResult("tiny-mixtral", "bf16", 128,
             new Timing(new double[] {400, 410, 420}), 32, new Timing(new double[] {900, 950, 1000}),
-            new ModelMemory(3_500_000_000L, 3_160_000_000L, 6_000_000L, 0.0));
+            new ModelMemory(3_500_000_000L, 3_160_000_000L, 6_000_000L, 0.0, 0.0));
 
     @TempDir
     Path temp;
