@@ -19,7 +19,9 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * <ul>
  *   <li>F32 → oneDNN (it reaches the machine's read bandwidth at M = 1 and most of its FMA peak at large M), as
  *       blocks of output columns spread over our worker pool, one single-threaded oneDNN call per block, so the
- *       result does not depend on the thread count ({@link BlockedMatmul}).
+ *       result does not depend on the thread count ({@link BlockedMatmul}). From 2 to 256 rows each block is
+ *       computed swapped, {@code yᵀ = W · xᵀ}, so that oneDNN reads the weight block in place instead of
+ *       repacking it on every call.
  *   <li>BF16/F16, M ≤ {@value #GEMV_MAX_ROWS} → our GEMV, reading the 16-bit weights in place: oneDNN's 16-bit
  *       weight paths on AVX2 are several times slower than its f32 one, while our kernel reads half the bytes.
  *   <li>BF16/F16, larger M → the same blocks, each widened to F32 scratch right before its oneDNN call:
