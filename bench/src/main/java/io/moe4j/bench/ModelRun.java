@@ -6,6 +6,7 @@ import io.moe4j.models.hf.Session;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
@@ -69,7 +70,7 @@ final class ModelRun {
                     KvCache.bytes(model.transformer().layers(), session.context(), model.transformer().attention().kvHeads(),
                             model.transformer().attention().headDim()),
                     counted ? Timing.median(heapPerToken) : -1,
-                    counted ? java.util.Arrays.stream(heapPerToken).max().orElseThrow() : -1);
+                    counted ? Arrays.stream(heapPerToken).max().orElseThrow() : -1);
             return new ModelResult(directory.toString(), weightType(model), promptTokens, new Timing(prefill),
                     decodeTokens, new Timing(decode), memory);
         }

@@ -45,7 +45,7 @@ final class BlockedMatmul implements ParallelTask {
     private int m, n, k, columns;
     private boolean kMajor;
     private boolean swapped;
-    private MemorySegment xT = MemorySegment.NULL; // [K, M] in the swapped form, shared by all blocks of a call
+    private MemorySegment xT; // [K, M] in the swapped form (the calling thread's scratch), shared by all blocks of a call
 
     BlockedMatmul(CpuBackend backend, MatmulPrimitives primitives) {
         this.backend = backend;
@@ -91,12 +91,12 @@ final class BlockedMatmul implements ParallelTask {
     void clear() {
         w = null;
         ySegment = null;
+        xT = null;
     }
 
     /** {@code xT[kk, i] = x[i, kk]}, dense {@code [K, M]}. */
     private void transposeX(MemorySegment xs) {
-        long bytes = 4L * m * k;
-        if (xT.byteSize() < bytes) xT = backend.transposedXScratch(bytes);
+        xT = backend.transposedXScratch(4L * m * k);
         for (int i = 0; i < m; i++) {
             long row = 4L * i * ldx;
             for (int kk = 0; kk < k; kk++) xT.set(F32, 4L * ((long) kk * m + i), xs.get(F32, row + 4L * kk));
