@@ -53,8 +53,8 @@ void twin_backend_destroy(twin_backend *backend);
 int twin_matmul(twin_backend *backend, const float *x, int m, int64_t ldx, const void *w, twin_dtype wtype,
                 int n, int k, float *y, int64_t ldy);
 
-/* CpuBackend.GEMV_MAX_ROWS. */
-#define TWIN_GEMV_MAX_ROWS 8
+/* CpuBackend.BF16_GEMV_MAX_ROWS (the twin has no F16 weights). */
+#define TWIN_GEMV_MAX_ROWS 7
 
 /* ---- BF16 GEMV (io.moe4j.engine.backend.cpu.kernels.GemvTask, Gemv, GemvBf16) ---------------------------- */
 

@@ -61,8 +61,8 @@ class TwinAgreementTest {
     /**
      * A small shape, and an odd one whose widths are not multiples of 16 (GEMV tails), whose weights span two
      * column blocks with a partial last one (a second oneDNN primitive) and several GEMV chunks with leftover rows;
-     * with k = 3 of 5 experts, T = 32 sends more than 8 rows to an expert (BF16 through widened oneDNN blocks) and
-     * T = 3 between 2 and 8 (the multi-row GEMV).
+     * with k = 3 of 5 experts, T = 32 sends more than {@link CpuBackend#BF16_GEMV_MAX_ROWS} rows to an expert (BF16
+     * through widened oneDNN blocks) and T = 3 between 2 and that (the multi-row GEMV).
      */
     static Stream<Arguments> rows() {
         return Stream.of(LayerShape.parse("64,128,4,2"), LayerShape.parse("136,4104,5,3"))

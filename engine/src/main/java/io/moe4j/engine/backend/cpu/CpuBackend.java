@@ -22,8 +22,9 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  *       result does not depend on the thread count ({@link BlockedMatmul}). From 2 to 256 rows each block is
  *       computed swapped, {@code yᵀ = W · xᵀ}, so that oneDNN reads the weight block in place instead of
  *       repacking it on every call.
- *   <li>BF16/F16, M ≤ {@value #GEMV_MAX_ROWS} → our GEMV, reading the 16-bit weights in place: oneDNN's 16-bit
- *       weight paths on AVX2 are several times slower than its f32 one, while our kernel reads half the bytes.
+ *   <li>BF16 with M ≤ {@value #BF16_GEMV_MAX_ROWS}, F16 with M ≤ {@value #F16_GEMV_MAX_ROWS} → our GEMV, reading
+ *       the 16-bit weights in place: oneDNN's 16-bit weight paths on AVX2 are several times slower than its f32
+ *       one, while our kernel reads half the bytes ({@link #gemvMaxRows} says where the widened path overtakes it).
  *   <li>BF16/F16, larger M → the same blocks, each widened to F32 scratch right before its oneDNN call:
  *       compute-bound, so the widening is a small fraction of the time.
  *   <li>Q8_0/Q4_0/Q4_K/Q5_K/Q6_K, M ≤ {@value #QUANT_GEMV_MAX_ROWS} → our quantized GEMV, reading the blocks in place
@@ -41,8 +42,10 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * arena are computed on the calling thread alone.
  */
 public final class CpuBackend implements Backend {
-    /** Largest M for which 16-bit weights go through the GEMV kernel rather than widening + oneDNN. */
-    public static final int GEMV_MAX_ROWS = 8;
+    /** Largest M for which BF16 weights go through the GEMV kernel rather than widening + oneDNN. */
+    public static final int BF16_GEMV_MAX_ROWS = 7;
+    /** Largest M for which F16 weights go through the GEMV kernel (their conversion costs more than BF16's). */
+    public static final int F16_GEMV_MAX_ROWS = 4;
     /** Largest M for which block-quantized weights go through the quantized GEMV rather than dequantizing + oneDNN. */
     public static final int QUANT_GEMV_MAX_ROWS = 8;
 
@@ -123,7 +126,7 @@ public final class CpuBackend implements Backend {
                 case DEQUANTIZED_ONEDNN -> wType + " dequantized per column block + oneDNN " + matmulImplementation(m, n, k);
             };
         }
-        if (m <= GEMV_MAX_ROWS) return wType + " GEMV (Vector API)";
+        if (m <= gemvMaxRows(wType)) return wType + " GEMV (Vector API)";
         return wType + " widened per column block + oneDNN " + matmulImplementation(m, n, k);
     }
 
@@ -141,11 +144,28 @@ public final class CpuBackend implements Backend {
             return;
         }
         boolean kMajor = MatmulShape.isKMajor(w);
-        if (w.dtype() != DType.F32 && m <= GEMV_MAX_ROWS && !kMajor) {
+        if (m <= gemvMaxRows(w.dtype()) && !kMajor) {
             gemv(x, w, y);
             return;
         }
         blocked(x, w, y, kMajor);
+    }
+
+    /**
+     * The largest M for which {@link #matmul} takes our GEMV for row-major {@code wType} weights (0: never).
+     *
+     * <p>The GEMV reads the weights once whatever M, but its arithmetic grows with M (one pass per tile of up to 4
+     * rows of x), while widening + oneDNN pays a conversion pass and then runs near the FMA peak. Measured on the
+     * 2-core AVX2 machine, 2 threads, ms per product, GEMV / widened oneDNN, medians of 6: BF16 7168×2048 M = 7:
+     * 3.4-3.5 / 3.5-4.0, M = 8: 3.8-4.4 / 3.2-3.3; 2048×7168 M = 8: 3.57 / 3.06; 14336×4096 M = 7: 12.2 / 12.5,
+     * M = 8: 13.0 / 11.3. F16 7168×2048 M = 4: 2.6 / 3.6, M = 5: 4.3-4.5 / 3.9-4.0, M = 6: 4.5 / 3.4.
+     */
+    public static int gemvMaxRows(DType wType) {
+        return switch (wType) {
+            case BF16 -> BF16_GEMV_MAX_ROWS;
+            case F16 -> F16_GEMV_MAX_ROWS;
+            default -> 0;
+        };
     }
 
     /**

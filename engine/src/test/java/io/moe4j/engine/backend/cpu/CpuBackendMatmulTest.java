@@ -44,7 +44,8 @@ class CpuBackendMatmulTest {
         for (DType type : new DType[] {DType.F32, DType.BF16, DType.F16}) {
             for (int[] s : kn) {
                 // 300: past BlockedMatmul.SWAP_MAX_ROWS, the usual (unswapped) oneDNN form
-                for (int m : new int[] {1, 3, CpuBackend.GEMV_MAX_ROWS, CpuBackend.GEMV_MAX_ROWS + 1, 64, 300}) {
+                for (int m : new int[] {1, 3, CpuBackend.F16_GEMV_MAX_ROWS + 1, CpuBackend.BF16_GEMV_MAX_ROWS,
+                        CpuBackend.BF16_GEMV_MAX_ROWS + 1, 64, 300}) {
                     cases.add(Arguments.of(type, m, s[1], s[0]));
                 }
             }
