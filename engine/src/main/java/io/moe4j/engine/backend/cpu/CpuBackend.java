@@ -26,8 +26,9 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  *       the 16-bit weights in place: oneDNN's 16-bit weight paths on AVX2 are several times slower than its f32
  *       one, while our kernel reads half the bytes ({@link #gemvMaxRows} says where the widened path overtakes it).
  *   <li>BF16/F16, larger M → the same blocks, each widened to F32 scratch right before its oneDNN call. The
- *       widening is not free: in the BF16 benchmark model's 64-token prefill it takes about 28% of the time
- *       (async-profiler), and inside a model it runs 2-2.6× slower than the same loop standalone or in the C twin.
+ *       widening is not free, and it is only as fast as the C twin's (about 11 GB/s of BF16 per thread) because
+ *       its stores go through long vectors ({@link io.moe4j.engine.backend.cpu.kernels.Elementwise} says why):
+ *       with float stores it ran 2-2.6× slower inside a model than standalone.
  *   <li>Q8_0/Q4_0/Q4_K/Q5_K/Q6_K, M ≤ {@value #QUANT_GEMV_MAX_ROWS} → our quantized GEMV, reading the blocks in place
  *       ({@link io.moe4j.engine.backend.cpu.quant.QuantGemv}).
  *   <li>Block-quantized, larger M → the same column blocks as F32, each dequantized exactly into F32 scratch right

@@ -58,7 +58,7 @@ public final class Activations {
         long i = 0;
         for (long bound = n & -L; i < bound; i += L) {
             FloatVector v = FloatVector.fromMemorySegment(F, x, xOffset + 4 * i, BO);
-            v.div(VectorExp.exp(v.neg()).add(1f)).intoMemorySegment(out, outOffset + 4 * i, BO);
+            v.div(VectorExp.exp(v.neg()).add(1f)).reinterpretAsLongs().intoMemorySegment(out, outOffset + 4 * i, BO);
         }
         for (; i < n; i++) {
             out.set(F32, outOffset + 4 * i, silu(x.get(F32, xOffset + 4 * i)));
@@ -73,7 +73,7 @@ public final class Activations {
             FloatVector va = FloatVector.fromMemorySegment(F, a, aOffset + 4 * i, BO);
             FloatVector vb = FloatVector.fromMemorySegment(F, b, bOffset + 4 * i, BO);
             va.div(VectorExp.exp(va.neg()).add(1f)).mul(vb)
-                    .intoMemorySegment(out, outOffset + 4 * i, BO);
+                    .reinterpretAsLongs().intoMemorySegment(out, outOffset + 4 * i, BO);
         }
         for (; i < n; i++) {
             out.set(F32, outOffset + 4 * i, silu(a.get(F32, aOffset + 4 * i)) * b.get(F32, bOffset + 4 * i));
@@ -170,7 +170,7 @@ public final class Activations {
             }
             r = r.blend(big, large);
         }
-        (gelu ? v.mul(r) : r).intoMemorySegment(out, outOffset, BO);
+        (gelu ? v.mul(r) : r).reinterpretAsLongs().intoMemorySegment(out, outOffset, BO);
     }
 
     /** Scalar erf(z) for |z| < 1. */
@@ -197,7 +197,7 @@ public final class Activations {
         long i = 0;
         for (long bound = n & -L; i < bound; i += L) {
             FloatVector.fromMemorySegment(F, x, xOffset + 4 * i, BO).max(0f)
-                    .intoMemorySegment(out, outOffset + 4 * i, BO);
+                    .reinterpretAsLongs().intoMemorySegment(out, outOffset + 4 * i, BO);
         }
         for (; i < n; i++) {
             out.set(F32, outOffset + 4 * i, Math.max(x.get(F32, xOffset + 4 * i), 0f));

@@ -29,7 +29,8 @@ import jdk.incubator.vector.VectorSpecies;
  * so any vector chunk that holds a NaN is converted by the JDK's own scalar methods — and, to keep the vector body
  * short, so is any chunk holding an infinity (or, to f16, a value of magnitude ≥ 2^16). Such values are rare in
  * weights and activations, so this costs nothing in practice and keeps the match exact on every platform. Tails
- * are scalar. Vectors never cross a method call (see {@link Elementwise}).
+ * are scalar. Vectors never cross a method call, and float lanes are stored as longs (both: see
+ * {@link Elementwise}).
  */
 public final class Convert {
     private Convert() {}
@@ -57,8 +58,8 @@ public final class Convert {
             ((IntVector) ShortVector.fromMemorySegment(S, src, srcOffset + 2 * i, BO)
                     .convertShape(VectorOperators.S2I, I, 0))
                     .lanewise(VectorOperators.LSHL, 16)
-                    .reinterpretAsFloats()
-                    .intoMemorySegment(dst, dstOffset + 4 * i, BO);
+                    .reinterpretAsLongs() // the float bits, stored as longs: see the class comment
+                    .intoMemorySegment(dst, dstOffset + 4 * i, ByteOrder.LITTLE_ENDIAN);
         }
         for (; i < n; i++) {
             dst.set(F32, dstOffset + 4 * i, Float.intBitsToFloat(src.get(I16, srcOffset + 2 * i) << 16));
@@ -99,7 +100,7 @@ public final class Convert {
             // keeping bits 31 and 13-27 gives a float (normal or subnormal) worth exactly 2^-112 times the half,
             // and multiplying by 2^112 is exact. Integer work then one float op: no domain round trip.
             h.lanewise(VectorOperators.LSHL, 13).and(0x8fffe000).reinterpretAsFloats().mul(0x1p112f)
-                    .intoMemorySegment(dst, dstOffset + 4 * i, BO);
+                    .reinterpretAsLongs().intoMemorySegment(dst, dstOffset + 4 * i, ByteOrder.LITTLE_ENDIAN);
         }
         for (; i < n; i++) {
             dst.set(F32, dstOffset + 4 * i, Float.float16ToFloat(src.get(I16, srcOffset + 2 * i)));

@@ -46,7 +46,7 @@ public final class Norms {
             for (int bound = n & -L; i < bound; i += L) {
                 FloatVector vx = FloatVector.fromMemorySegment(F, x, xo + 4L * i, BO);
                 FloatVector vw = FloatVector.fromMemorySegment(F, w, wOffset + 4L * i, BO);
-                vx.mul(inv).mul(vw).intoMemorySegment(out, oo + 4L * i, BO);
+                vx.mul(inv).mul(vw).reinterpretAsLongs().intoMemorySegment(out, oo + 4L * i, BO);
             }
             for (; i < n; i++) {
                 out.set(F32, oo + 4L * i, x.get(F32, xo + 4L * i) * inv * w.get(F32, wOffset + 4L * i));
@@ -78,7 +78,7 @@ public final class Norms {
                 FloatVector vw = FloatVector.fromMemorySegment(F, w, wOffset + 4L * i, BO);
                 FloatVector y = vx.sub(mean).mul(inv).mul(vw);
                 if (b != null) y = y.add(FloatVector.fromMemorySegment(F, b, bOffset + 4L * i, BO));
-                y.intoMemorySegment(out, oo + 4L * i, BO);
+                y.reinterpretAsLongs().intoMemorySegment(out, oo + 4L * i, BO);
             }
             for (; i < n; i++) {
                 float y = (x.get(F32, xo + 4L * i) - mean) * inv * w.get(F32, wOffset + 4L * i);

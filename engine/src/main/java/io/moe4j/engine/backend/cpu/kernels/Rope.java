@@ -94,8 +94,8 @@ public final class Rope {
                 FloatVector s = FloatVector.fromMemorySegment(F, t, sinOff + d, BO);
                 FloatVector a = FloatVector.fromMemorySegment(F, x, xo + d, BO);
                 FloatVector b = FloatVector.fromMemorySegment(F, x, xo + d + 4L * half, BO);
-                a.mul(c).sub(b.mul(s)).intoMemorySegment(out, oo + d, BO);
-                b.mul(c).add(a.mul(s)).intoMemorySegment(out, oo + d + 4L * half, BO);
+                a.mul(c).sub(b.mul(s)).reinterpretAsLongs().intoMemorySegment(out, oo + d, BO);
+                b.mul(c).add(a.mul(s)).reinterpretAsLongs().intoMemorySegment(out, oo + d + 4L * half, BO);
             }
             for (; i < half; i++) {
                 long d = 4L * i;

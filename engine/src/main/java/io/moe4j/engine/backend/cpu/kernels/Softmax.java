@@ -94,7 +94,7 @@ public final class Softmax {
             FloatVector er = p.fma(r.mul(r), r).add(1f);
             IntVector bits = shifted.reinterpretAsInts().sub(VectorExp.ROUND_BITS).add(127).lanewise(VectorOperators.LSHL, 23);
             FloatVector e = er.mul(bits.reinterpretAsFloats()).blend(0f, v.compare(VectorOperators.LT, VectorExp.MIN_X));
-            if (out != null) e.intoMemorySegment(out, outOffset + 4L * i, BO);
+            if (out != null) e.reinterpretAsLongs().intoMemorySegment(out, outOffset + 4L * i, BO);
             s = s.add(e);
         }
         if (LaneSum.L > 8) s = s.add(s.rearrange(LaneSum.X8));

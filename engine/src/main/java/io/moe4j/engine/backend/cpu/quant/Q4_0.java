@@ -45,9 +45,9 @@ public final class Q4_0 {
                 IntVector v = (IntVector) ByteVector.fromMemorySegment(B8, src, s + 2 + j, LE)
                         .convertShape(VectorOperators.B2I, I, 0);
                 ((FloatVector) v.and(15).sub(8).convert(VectorOperators.I2F, 0)).mul(d)
-                        .intoMemorySegment(dst, o + 4L * j, LE);
+                        .reinterpretAsLongs().intoMemorySegment(dst, o + 4L * j, LE);
                 ((FloatVector) v.lanewise(VectorOperators.ASHR, 4).and(15).sub(8).convert(VectorOperators.I2F, 0)).mul(d)
-                        .intoMemorySegment(dst, o + 4L * (j + 16), LE);
+                        .reinterpretAsLongs().intoMemorySegment(dst, o + 4L * (j + 16), LE);
             }
         }
     }

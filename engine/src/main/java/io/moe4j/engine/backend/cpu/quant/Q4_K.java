@@ -58,9 +58,10 @@ public final class Q4_K {
                     IntVector v = (IntVector) ByteVector.fromMemorySegment(B8, src, q + j, LE)
                             .convertShape(VectorOperators.B2I, I, 0);
                     ((FloatVector) v.and(15).convert(VectorOperators.I2F, 0)).fma(d1, m1)
-                            .intoMemorySegment(dst, out + 4L * j, LE);
+                            .reinterpretAsLongs().intoMemorySegment(dst, out + 4L * j, LE);
                     ((FloatVector) v.lanewise(VectorOperators.ASHR, 4).and(15).convert(VectorOperators.I2F, 0))
-                            .fma(d2, m2).intoMemorySegment(dst, out + 4L * (32 + j), LE);
+                            .fma(d2, m2)
+                            .reinterpretAsLongs().intoMemorySegment(dst, out + 4L * (32 + j), LE);
                 }
             }
         }

@@ -62,9 +62,9 @@ public final class Q5_K {
                     IntVector hi = v.lanewise(VectorOperators.ASHR, 4).and(15)
                             .or(h.lanewise(VectorOperators.LSHR, highBit).and(1).lanewise(VectorOperators.LSHL, 4));
                     ((FloatVector) lo.convert(VectorOperators.I2F, 0)).fma(d1, m1)
-                            .intoMemorySegment(dst, out + 4L * j, LE);
+                            .reinterpretAsLongs().intoMemorySegment(dst, out + 4L * j, LE);
                     ((FloatVector) hi.convert(VectorOperators.I2F, 0)).fma(d2, m2)
-                            .intoMemorySegment(dst, out + 4L * (32 + j), LE);
+                            .reinterpretAsLongs().intoMemorySegment(dst, out + 4L * (32 + j), LE);
                 }
             }
         }

@@ -66,13 +66,13 @@ public final class Q6_K {
                     IntVector q4 = c.lanewise(VectorOperators.ASHR, 4).and(15)
                             .or(h.lanewise(VectorOperators.ASHR, 2).and(48)).sub(32);
                     ((FloatVector) q1.convert(VectorOperators.I2F, 0)).mul(d * src.get(I8, sc + is))
-                            .intoMemorySegment(dst, out + 4L * l, LE);
+                            .reinterpretAsLongs().intoMemorySegment(dst, out + 4L * l, LE);
                     ((FloatVector) q2.convert(VectorOperators.I2F, 0)).mul(d * src.get(I8, sc + is + 2))
-                            .intoMemorySegment(dst, out + 4L * (32 + l), LE);
+                            .reinterpretAsLongs().intoMemorySegment(dst, out + 4L * (32 + l), LE);
                     ((FloatVector) q3.convert(VectorOperators.I2F, 0)).mul(d * src.get(I8, sc + is + 4))
-                            .intoMemorySegment(dst, out + 4L * (64 + l), LE);
+                            .reinterpretAsLongs().intoMemorySegment(dst, out + 4L * (64 + l), LE);
                     ((FloatVector) q4.convert(VectorOperators.I2F, 0)).mul(d * src.get(I8, sc + is + 6))
-                            .intoMemorySegment(dst, out + 4L * (96 + l), LE);
+                            .reinterpretAsLongs().intoMemorySegment(dst, out + 4L * (96 + l), LE);
                 }
             }
         }

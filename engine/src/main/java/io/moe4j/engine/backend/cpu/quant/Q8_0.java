@@ -41,7 +41,7 @@ public final class Q8_0 {
             FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(src.get(I16, s)));
             for (int j = 0; j < BLOCK; j += 8) {
                 ((FloatVector) ByteVector.fromMemorySegment(B8, src, s + 2 + j, LE).convertShape(VectorOperators.B2F, F, 0))
-                        .mul(d).intoMemorySegment(dst, o + 4L * j, LE);
+                        .mul(d).reinterpretAsLongs().intoMemorySegment(dst, o + 4L * j, LE);
             }
         }
     }

@@ -19,6 +19,10 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Half scales are read in the kernels as {@code Float.float16ToFloat(s.get(I16, off))}, written out rather than
  * through a helper: C2 stopped inlining such a helper into the large kernels, and each call in an inner loop
  * spilled every vector register to the stack.
+ *
+ * <p>Dequantized floats are stored as longs ({@code reinterpretAsLongs().intoMemorySegment(…)}) for the reason given
+ * in {@link io.moe4j.engine.backend.cpu.kernels.Elementwise}: a polluted type profile of
+ * {@code FloatVector.intoMemorySegment} would put a type check in every store of the prefill's dequantization.
  */
 final class QuantVectors {
     private QuantVectors() {}
