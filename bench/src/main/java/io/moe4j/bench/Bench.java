@@ -50,7 +50,7 @@ public final class Bench {
                     try (BenchLayer layer = BenchLayer.create(backend, pool, shape, dtype, plan.router(), plan.seed(), progress)) {
                         for (int tokens : plan.tokens()) {
                             BenchRow row = LayerRun.measure(layer, pool, tokens, plan.repeat(), plan.router().text(), progress);
-                            if (twinStep != null) row = twinStep.run(row, layer, pool, plan, listener);
+                            if (twinStep != null) row = twinStep.run(row, layer, pool, plan, progress, listener);
                             rows.add(row);
                             listener.row(row);
                         }
@@ -65,6 +65,6 @@ public final class Bench {
 
     /** The C twin's part of a row (kept behind an interface so the harness runs where the twin is not built). */
     public interface TwinStep {
-        BenchRow run(BenchRow row, BenchLayer layer, WorkerPool pool, BenchPlan plan, Listener listener);
+        BenchRow run(BenchRow row, BenchLayer layer, WorkerPool pool, BenchPlan plan, Progress progress, Listener listener);
     }
 }

@@ -12,6 +12,11 @@ package io.moe4j.bench;
 public record BenchRow(String shape, String dtype, int tokens, String router, Timing timing, RowCost cost,
                        long[] expertLoad, long dropped, RoutingMap routing, Timing twin) {
 
+    /** This row with {@code more} measured Java runs added to its own. */
+    public BenchRow withMoreRuns(double[] more) {
+        return new BenchRow(shape, dtype, tokens, router, timing.plus(more), cost, expertLoad, dropped, routing, twin);
+    }
+
     /** This row with the C twin's times. */
     public BenchRow withTwin(Timing twinTiming) {
         return new BenchRow(shape, dtype, tokens, router, timing, cost, expertLoad, dropped, routing, twinTiming);

@@ -23,13 +23,7 @@ final class LayerRun {
             RoutingStats stats = new RoutingStats(experts);
             progress.start(bench.shape().name() + " " + dtypeName(bench.dtype()) + " T=" + tokens, repeat);
             Warmup.run(() -> layer.forward(x, ids, y, stats));
-            double[] ms = new double[repeat];
-            for (int r = 0; r < repeat; r++) {
-                long start = System.nanoTime();
-                layer.forward(x, ids, y, stats);
-                ms[r] = (System.nanoTime() - start) / 1e6;
-                progress.advance(1);
-            }
+            double[] ms = time(layer, x, ids, y, stats, repeat, progress);
             progress.finish();
             // One more, untimed call records the routing map, so tracing never touches a timed call.
             RoutingTrace trace = new RoutingTrace(experts);
@@ -39,6 +33,36 @@ final class LayerRun {
                     RowCost.of(bench.shape(), bench.dtype(), loads), loads, stats.dropped(),
                     new RoutingMap(trace.tokens(), experts, trace.toArray()), null);
         }
+    }
+
+    /**
+     * {@code repeat} more timed calls of a row already measured by {@link #measure} (so already warm: one untimed
+     * call only), on the same batch; used to take Java's times on both sides of the C twin's.
+     */
+    static double[] remeasure(BenchLayer bench, WorkerPool pool, int tokens, int repeat, Progress progress) {
+        MoeLayer layer = bench.layer();
+        try (Arena arena = Arena.ofShared()) {
+            Tensor x = bench.input(arena, pool, tokens);
+            Tensor ids = bench.tokenIds(arena, tokens);
+            Tensor y = Tensor.allocate(arena, DType.F32, tokens, bench.shape().model());
+            progress.start(bench.shape().name() + " " + dtypeName(bench.dtype()) + " T=" + tokens + " again", repeat);
+            layer.forward(x, ids, y, null);
+            double[] ms = time(layer, x, ids, y, null, repeat, progress);
+            progress.finish();
+            return ms;
+        }
+    }
+
+    private static double[] time(MoeLayer layer, Tensor x, Tensor ids, Tensor y, RoutingStats stats, int repeat,
+                                 Progress progress) {
+        double[] ms = new double[repeat];
+        for (int r = 0; r < repeat; r++) {
+            long start = System.nanoTime();
+            layer.forward(x, ids, y, stats);
+            ms[r] = (System.nanoTime() - start) / 1e6;
+            progress.advance(1);
+        }
+        return ms;
     }
 
     static String dtypeName(DType type) {

@@ -17,6 +17,10 @@ import java.lang.foreign.Arena;
  * {@code --twin}: after each Java row, the C twin runs the same row (same shape, dtype, batch, seed, threads and
  * number of measured calls) and must agree with Java on where tokens went and on the output's sums before its time
  * is put beside Java's. Rows the twin cannot compute (other routers, f16) keep no twin time, with a note.
+ *
+ * <p>Java is then timed again for as many calls, and its row keeps both sets (Java, C, Java): this VM's speed
+ * drifts by tens of percent within minutes (identical C runs took 276 or 400 ms a few minutes apart), and timing
+ * Java on both sides of C makes a drift weigh on both times alike instead of on their ratio.
  */
 public final class TwinRows implements Bench.TwinStep {
     /** Warm-up calls of the twin: its code is compiled ahead of time, so this only touches memory and caches. */
@@ -34,7 +38,8 @@ public final class TwinRows implements Bench.TwinStep {
     }
 
     @Override
-    public BenchRow run(BenchRow row, BenchLayer layer, WorkerPool pool, BenchPlan plan, Bench.Listener listener) {
+    public BenchRow run(BenchRow row, BenchLayer layer, WorkerPool pool, BenchPlan plan, Progress progress,
+                        Bench.Listener listener) {
         String reason = twin.unavailableReason();
         if (reason != null) {
             if (!unavailableNoted) listener.note(reason + "; rows have no C times");
@@ -70,7 +75,8 @@ public final class TwinRows implements Bench.TwinStep {
                     + ": " + check.describe() + "; its time is not shown");
             return row;
         }
-        return row.withTwin(result.timing());
+        double[] after = LayerRun.remeasure(layer, pool, row.tokens(), plan.repeat(), progress);
+        return row.withMoreRuns(after).withTwin(result.timing());
     }
 
     /** MemAvailable of /proc/meminfo, or 0 when unknown (then the twin just runs). */

@@ -56,6 +56,17 @@ class LayerRunTest {
     }
 
     @Test
+    void remeasuringTimesAsManyMoreCalls() {
+        try (WorkerPool pool = new WorkerPool(2); CpuBackend backend = CpuBackend.create(2);
+             BenchLayer layer = BenchLayer.create(backend, pool, TINY, DType.BF16, RouterSpec.DEFAULT, 7, Progress.NONE)) {
+            LayerRun.measure(layer, pool, 5, 2, "softmax_topk", Progress.NONE);
+            double[] ms = LayerRun.remeasure(layer, pool, 5, 4, Progress.NONE);
+            assertEquals(4, ms.length);
+            for (double t : ms) assertTrue(t > 0, "a timed call took " + t + " ms");
+        }
+    }
+
+    @Test
     void batchesLargerThanOneFillChunk() {
         try (WorkerPool pool = new WorkerPool(2); CpuBackend backend = CpuBackend.create(2);
              BenchLayer layer = BenchLayer.create(backend, pool, TINY, DType.F32, RouterSpec.DEFAULT, 7, Progress.NONE)) {

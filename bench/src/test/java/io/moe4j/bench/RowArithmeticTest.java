@@ -52,6 +52,11 @@ class RowArithmeticTest {
         assertEquals(4.0, row.loadSpread(), 1e-12); // max 1 over mean 2/8
         assertTrue(Double.isNaN(row.javaOverC()));
         assertEquals(70.0 / 35.0, row.withTwin(new Timing(new double[] {35})).javaOverC(), 1e-12);
+        // Java timed again after the twin: the ratio is over all six Java runs
+        BenchRow both = row.withMoreRuns(new double[] {40, 50, 45}).withTwin(new Timing(new double[] {25}));
+        assertEquals(6, both.timing().runs());
+        assertEquals(55.0 / 25.0, both.javaOverC(), 1e-12);
+        assertEquals(3, row.timing().runs(), "the row it came from is unchanged");
     }
 
     @Test

@@ -73,7 +73,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--decode-tokens", defaultValue = "32", description = "Tokens decoded in the --model decode test (default ${DEFAULT-VALUE}).")
     int decodeTokens;
 
-    @Option(names = "--twin", description = "Also run the C twin on each row and print the Java/C time ratio.")
+    @Option(names = "--twin", description = "Also run the C twin on each row and print the Java/C time ratio (Java is timed before and after the twin).")
     boolean twin;
 
     @Override
