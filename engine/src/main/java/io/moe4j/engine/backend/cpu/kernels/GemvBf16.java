@@ -30,7 +30,8 @@ import jdk.incubator.vector.VectorSpecies;
  * methods into a large method (NodeCountInliningCutoff), and a vector passed to or returned from a call that is
  * not inlined is boxed, a heap allocation per load (which made a first version 5x slower). For the same reason
  * no vector is passed to any helper method here. Keep the three files in sync; the loops around the kernels
- * are shared ({@link GemvLoops}).
+ * are shared ({@link GemvLoops}). The M &gt; 1 K loops end on {@code j != k1} so that C2 does not unroll them
+ * ({@link GemvF32} says why).
  */
 final class GemvBf16 implements GemvKernels {
     /** Bytes per weight. */
@@ -160,7 +161,7 @@ final class GemvBf16 implements GemvKernels {
         FloatVector a00 = FloatVector.fromArray(F, acc, ao);
         FloatVector a10 = FloatVector.fromArray(F, acc, ao1);
         int pb = p - k0 * 1;
-        for (int j = k0; j < k1; j += 16) {
+        for (int j = k0; j != k1; j += 16) {
             int q = pb + j * 1;
             IntVector t0 = IntVector.fromMemorySegment(I, w, w0 + j * ES, LE);
             FloatVector e0 = t0.lanewise(LSHL, 16).reinterpretAsFloats();
@@ -193,7 +194,7 @@ final class GemvBf16 implements GemvKernels {
         FloatVector a10 = FloatVector.fromArray(F, acc, ao1);
         FloatVector a11 = FloatVector.fromArray(F, acc, ao1 + 8);
         int pb = p - k0 * 2;
-        for (int j = k0; j < k1; j += 16) {
+        for (int j = k0; j != k1; j += 16) {
             int q = pb + j * 2;
             IntVector t0 = IntVector.fromMemorySegment(I, w, w0 + j * ES, LE);
             FloatVector e0 = t0.lanewise(LSHL, 16).reinterpretAsFloats();
@@ -229,7 +230,7 @@ final class GemvBf16 implements GemvKernels {
                               float[] acc, int ao, int am) {
         FloatVector a00 = FloatVector.fromArray(F, acc, ao);
         int pb = p - k0 * 1;
-        for (int j = k0; j < k1; j += 16) {
+        for (int j = k0; j != k1; j += 16) {
             int q = pb + j * 1;
             IntVector t0 = IntVector.fromMemorySegment(I, w, w0 + j * ES, LE);
             FloatVector e0 = t0.lanewise(LSHL, 16).reinterpretAsFloats();
@@ -252,7 +253,7 @@ final class GemvBf16 implements GemvKernels {
         FloatVector a00 = FloatVector.fromArray(F, acc, ao);
         FloatVector a01 = FloatVector.fromArray(F, acc, ao + 8);
         int pb = p - k0 * 2;
-        for (int j = k0; j < k1; j += 16) {
+        for (int j = k0; j != k1; j += 16) {
             int q = pb + j * 2;
             IntVector t0 = IntVector.fromMemorySegment(I, w, w0 + j * ES, LE);
             FloatVector e0 = t0.lanewise(LSHL, 16).reinterpretAsFloats();
@@ -281,7 +282,7 @@ final class GemvBf16 implements GemvKernels {
         FloatVector a01 = FloatVector.fromArray(F, acc, ao + 8);
         FloatVector a02 = FloatVector.fromArray(F, acc, ao + 16);
         int pb = p - k0 * 3;
-        for (int j = k0; j < k1; j += 16) {
+        for (int j = k0; j != k1; j += 16) {
             int q = pb + j * 3;
             IntVector t0 = IntVector.fromMemorySegment(I, w, w0 + j * ES, LE);
             FloatVector e0 = t0.lanewise(LSHL, 16).reinterpretAsFloats();
@@ -316,7 +317,7 @@ final class GemvBf16 implements GemvKernels {
         FloatVector a02 = FloatVector.fromArray(F, acc, ao + 16);
         FloatVector a03 = FloatVector.fromArray(F, acc, ao + 24);
         int pb = p - k0 * 4;
-        for (int j = k0; j < k1; j += 16) {
+        for (int j = k0; j != k1; j += 16) {
             int q = pb + j * 4;
             IntVector t0 = IntVector.fromMemorySegment(I, w, w0 + j * ES, LE);
             FloatVector e0 = t0.lanewise(LSHL, 16).reinterpretAsFloats();

@@ -34,7 +34,8 @@ import jdk.incubator.vector.VectorSpecies;
  * methods into a large method (NodeCountInliningCutoff), and a vector passed to or returned from a call that is
  * not inlined is boxed, a heap allocation per load (which made a first version 5x slower). For the same reason
  * no vector is passed to any helper method here. Keep the three files in sync; the loops around the kernels
- * are shared ({@link GemvLoops}).
+ * are shared ({@link GemvLoops}). The M &gt; 1 K loops end on {@code j != k1} so that C2 does not unroll them
+ * ({@link GemvF32} says why).
  */
 final class GemvF16 implements GemvKernels {
     /** Bytes per weight. */
@@ -165,7 +166,7 @@ final class GemvF16 implements GemvKernels {
         FloatVector a00 = FloatVector.fromArray(F, acc, ao);
         FloatVector a10 = FloatVector.fromArray(F, acc, ao1);
         int pb = p - k0 * 1;
-        for (int j = k0; j < k1; j += 8) {
+        for (int j = k0; j != k1; j += 8) {
             int q = pb + j * 1;
             IntVector t0 = ((IntVector) ShortVector.fromMemorySegment(S, w, w0 + j * ES, LE).convertShape(S2I, I, 0))
                     .lanewise(LSHL, 13);
@@ -197,7 +198,7 @@ final class GemvF16 implements GemvKernels {
         FloatVector a10 = FloatVector.fromArray(F, acc, ao1);
         FloatVector a11 = FloatVector.fromArray(F, acc, ao1 + 8);
         int pb = p - k0 * 2;
-        for (int j = k0; j < k1; j += 8) {
+        for (int j = k0; j != k1; j += 8) {
             int q = pb + j * 2;
             IntVector t0 = ((IntVector) ShortVector.fromMemorySegment(S, w, w0 + j * ES, LE).convertShape(S2I, I, 0))
                     .lanewise(LSHL, 13);
@@ -236,7 +237,7 @@ final class GemvF16 implements GemvKernels {
         FloatVector a11 = FloatVector.fromArray(F, acc, ao1 + 8);
         FloatVector a12 = FloatVector.fromArray(F, acc, ao1 + 16);
         int pb = p - k0 * 3;
-        for (int j = k0; j < k1; j += 8) {
+        for (int j = k0; j != k1; j += 8) {
             int q = pb + j * 3;
             IntVector t0 = ((IntVector) ShortVector.fromMemorySegment(S, w, w0 + j * ES, LE).convertShape(S2I, I, 0))
                     .lanewise(LSHL, 13);
@@ -282,7 +283,7 @@ final class GemvF16 implements GemvKernels {
         FloatVector a12 = FloatVector.fromArray(F, acc, ao1 + 16);
         FloatVector a13 = FloatVector.fromArray(F, acc, ao1 + 24);
         int pb = p - k0 * 4;
-        for (int j = k0; j < k1; j += 8) {
+        for (int j = k0; j != k1; j += 8) {
             int q = pb + j * 4;
             IntVector t0 = ((IntVector) ShortVector.fromMemorySegment(S, w, w0 + j * ES, LE).convertShape(S2I, I, 0))
                     .lanewise(LSHL, 13);
@@ -324,7 +325,7 @@ final class GemvF16 implements GemvKernels {
                               float[] acc, int ao, int am) {
         FloatVector a00 = FloatVector.fromArray(F, acc, ao);
         int pb = p - k0 * 1;
-        for (int j = k0; j < k1; j += 8) {
+        for (int j = k0; j != k1; j += 8) {
             int q = pb + j * 1;
             IntVector t0 = ((IntVector) ShortVector.fromMemorySegment(S, w, w0 + j * ES, LE).convertShape(S2I, I, 0))
                     .lanewise(LSHL, 13);
@@ -346,7 +347,7 @@ final class GemvF16 implements GemvKernels {
         FloatVector a00 = FloatVector.fromArray(F, acc, ao);
         FloatVector a01 = FloatVector.fromArray(F, acc, ao + 8);
         int pb = p - k0 * 2;
-        for (int j = k0; j < k1; j += 8) {
+        for (int j = k0; j != k1; j += 8) {
             int q = pb + j * 2;
             IntVector t0 = ((IntVector) ShortVector.fromMemorySegment(S, w, w0 + j * ES, LE).convertShape(S2I, I, 0))
                     .lanewise(LSHL, 13);
@@ -372,7 +373,7 @@ final class GemvF16 implements GemvKernels {
         FloatVector a01 = FloatVector.fromArray(F, acc, ao + 8);
         FloatVector a02 = FloatVector.fromArray(F, acc, ao + 16);
         int pb = p - k0 * 3;
-        for (int j = k0; j < k1; j += 8) {
+        for (int j = k0; j != k1; j += 8) {
             int q = pb + j * 3;
             IntVector t0 = ((IntVector) ShortVector.fromMemorySegment(S, w, w0 + j * ES, LE).convertShape(S2I, I, 0))
                     .lanewise(LSHL, 13);
@@ -402,7 +403,7 @@ final class GemvF16 implements GemvKernels {
         FloatVector a02 = FloatVector.fromArray(F, acc, ao + 16);
         FloatVector a03 = FloatVector.fromArray(F, acc, ao + 24);
         int pb = p - k0 * 4;
-        for (int j = k0; j < k1; j += 8) {
+        for (int j = k0; j != k1; j += 8) {
             int q = pb + j * 4;
             IntVector t0 = ((IntVector) ShortVector.fromMemorySegment(S, w, w0 + j * ES, LE).convertShape(S2I, I, 0))
                     .lanewise(LSHL, 13);
