@@ -29,9 +29,9 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  *       widening is not free, and it is only as fast as the C twin's (about 11 GB/s of BF16 per thread) because
  *       its stores go through long vectors ({@link io.moe4j.engine.backend.cpu.kernels.Elementwise} says why):
  *       with float stores it ran 2-2.6× slower inside a model than standalone.
- *   <li>Q8_0/Q4_0/Q4_K/Q5_K/Q6_K, M ≤ {@value #QUANT_GEMV_MAX_ROWS} → our quantized GEMV, reading the blocks in place
+ *   <li>Q8_0/Q4_0/Q4_K/Q5_K, M ≤ {@value #QUANT_GEMV_MAX_ROWS} → our quantized GEMV, reading the blocks in place
  *       ({@link io.moe4j.engine.backend.cpu.quant.QuantGemv}).
- *   <li>Block-quantized, larger M → the same column blocks as F32, each dequantized exactly into F32 scratch right
+ *   <li>Block-quantized, larger M, and Q6_K at every M → the same column blocks as F32, each dequantized exactly into F32 scratch right
  *       before its oneDNN call.
  *   <li>Weights may also be a transposed view of a contiguous {@code [K, N]} (DBRX's w2, used untransposed):
  *       the same blocks with K-major strides; 16-bit ones are widened block by block at every M.
@@ -48,8 +48,11 @@ public final class CpuBackend implements Backend {
     public static final int BF16_GEMV_MAX_ROWS = 7;
     /** Largest M for which F16 weights go through the GEMV kernel (their conversion costs more than BF16's). */
     public static final int F16_GEMV_MAX_ROWS = 4;
-    /** Largest M for which block-quantized weights go through the quantized GEMV rather than dequantizing + oneDNN. */
-    public static final int QUANT_GEMV_MAX_ROWS = 8;
+    /**
+     * Largest M for which Q8_0, Q4_0, Q4_K and Q5_K weights go through the quantized GEMV rather than dequantizing +
+     * oneDNN (Q6_K never does by default: {@link #quantPath}).
+     */
+    public static final int QUANT_GEMV_MAX_ROWS = 3;
 
     /** A thread that is never started: a segment it may access is not confined to its creator. */
     private static final Thread OTHER_THREAD = Thread.ofPlatform().unstarted(() -> { });
@@ -186,20 +189,24 @@ public final class CpuBackend implements Backend {
 
     /**
      * The path {@link #matmul} takes for M rows of x and block-quantized weights of {@code wType}: the GEMV up to
-     * {@value #QUANT_GEMV_MAX_ROWS} rows, dequantized blocks + oneDNN above (the same for every type today).
+     * {@value #QUANT_GEMV_MAX_ROWS} rows (Q6_K: never), dequantized blocks + oneDNN above.
      *
-     * <p>Measured on the 2-core AVX2 machine (one thread, CPU time, Mixtral w1 shape K = 4096, N = 14336; ms per
-     * product, GEMV / INT8_DOT / DEQUANTIZED_ONEDNN): Q8_0 M = 1: 11.5 / 7.5 / 15.7, M = 2: 16.6 / 13.5 / 27.9,
-     * M = 8: 34.6 / 27.7 / 36.3, M = 16: 62.5 / 54.8 / 48.4, M = 64: 226 / 223 / 134, M = 512: – / – / 914
-     * (66 GFLOP/s); Q4_0 M = 1: 7.1 / 8.8 / 18.4, M = 8: 34.1 / 26.9 / 35.9, M = 16: 61.7 / 55.4 / 46.1; Q4_K (no
-     * INT8_DOT) M = 8: 43.5 / 49.3, M = 16: 70.2 / 59.3, M = 64: 233 / 128. oneDNN overtakes both between 8 and
-     * 16 rows for every type (and at the w2 shape K = 14336, N = 4096), hence one threshold for all types. The
-     * integer path is 20-50% faster than the GEMV at M = 2..8
-     * but rounds x to 8 bits (an error of up to half an 8-bit step per element, where every other path is exact
-     * up to float32 summation), so it is not chosen by default; callers that accept ggml's accuracy can ask for it.
+     * <p>Measured on the 2-core AVX2 machine (2 threads, N = 7168, K = 2048, weights far larger than the caches;
+     * ms per product, GEMV / DEQUANTIZED_ONEDNN): Q8_0 M = 2: 1.95 / 2.76, M = 3: 2.52 / 2.78, M = 4: 2.69 / 2.64,
+     * M = 8: 4.56 / 2.64; Q4_0 M = 2: 1.99 / 2.63, M = 3: 2.43 / 2.61, M = 4: 2.64 / 2.62; Q4_K M = 1: 1.44 / 2.50,
+     * M = 3: 3.75 / 3.93, M = 4: 3.93 / 3.90; Q5_K M = 1: 3.41 / 3.32, M = 2: 3.92 / 4.56, M = 3: 4.34 / 4.62; Q6_K
+     * M = 1: 3.78-4.16 / 3.26-3.27, M = 3: 5.73 / 4.64. Q6_K has no fused M = 1 kernel and its bit unpacking is the
+     * cost, which oneDNN's block-wise path pays once per column block instead of once per group of 4 rows. (Before
+     * the dequantization stores were fixed, {@link io.moe4j.engine.backend.cpu.kernels.Elementwise}, oneDNN only
+     * overtook the GEMV between 8 and 16 rows.)
+     *
+     * <p>{@link QuantPath#INT8_DOT} (Q8_0 and Q4_0) is faster than the GEMV at M = 2..8 (Q8_0 M = 4: 1.77 ms) but
+     * rounds x to 8 bits (an error of up to half an 8-bit step per element, where every other path is exact up to
+     * float32 summation), so it is not chosen by default; callers that accept ggml's accuracy can ask for it.
      */
     public static QuantPath quantPath(DType wType, int m) {
-        return m <= QUANT_GEMV_MAX_ROWS ? QuantPath.GEMV : QuantPath.DEQUANTIZED_ONEDNN;
+        int gemvMaxRows = wType == DType.Q6_K ? 0 : QUANT_GEMV_MAX_ROWS;
+        return m <= gemvMaxRows ? QuantPath.GEMV : QuantPath.DEQUANTIZED_ONEDNN;
     }
 
     private void quantized(Tensor x, Tensor w, Tensor y, QuantPath path) {

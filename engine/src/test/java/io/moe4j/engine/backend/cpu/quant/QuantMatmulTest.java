@@ -72,8 +72,9 @@ class QuantMatmulTest {
 
     /**
      * The quantized GEMV computes each output exactly as the F32 GEMV does over the dequantized weights (same
-     * operations, same order), so the bits agree, for every M; and the large-M path runs the same oneDNN blocks
-     * as F32 weights, so it agrees bit for bit with the F32 matmul over the dequantized weights.
+     * operations, same order), so the bits agree, for every M; the dequantized path runs the same oneDNN blocks
+     * as F32 weights, so it agrees bit for bit with the F32 matmul over the dequantized weights; the default is
+     * whichever of the two {@link CpuBackend#quantPath} names.
      */
     @ParameterizedTest
     @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K"})
@@ -84,14 +85,17 @@ class QuantMatmulTest {
             Tensor wf = Tensor.ofFloats(arena, QuantTestSupport.reference(w), n, k);
             for (int m : new int[] {1, 2, 3, 4, 5, 8, 24}) {
                 Tensor x = QuantTestSupport.activations(arena, 4 + m, m, k);
-                Tensor y = Tensor.allocate(arena, DType.F32, m, n), yf = Tensor.allocate(arena, DType.F32, m, n);
+                Tensor gemv = Tensor.allocate(arena, DType.F32, m, n), oneDnn = Tensor.allocate(arena, DType.F32, m, n);
+                Gemv.gemv(DType.F32, x.segment(), 0, m, k, wf.segment(), 0, n, k, gemv.segment(), 0, n, 0, n);
+                backend.matmul(x, wf, oneDnn);
+                Tensor y = Tensor.allocate(arena, DType.F32, m, n);
+                backend.matmul(x, w, y, QuantPath.GEMV);
+                assertArrayEquals(gemv.toFloatArray(), y.toFloatArray(), type + " GEMV M=" + m);
+                backend.matmul(x, w, y, QuantPath.DEQUANTIZED_ONEDNN);
+                assertArrayEquals(oneDnn.toFloatArray(), y.toFloatArray(), type + " dequantized + oneDNN M=" + m);
                 backend.matmul(x, w, y);
-                if (m <= CpuBackend.QUANT_GEMV_MAX_ROWS) {
-                    Gemv.gemv(DType.F32, x.segment(), 0, m, k, wf.segment(), 0, n, k, yf.segment(), 0, n, 0, n);
-                } else {
-                    backend.matmul(x, wf, yf);
-                }
-                assertArrayEquals(yf.toFloatArray(), y.toFloatArray(), type + " M=" + m);
+                Tensor chosen = CpuBackend.quantPath(type, m) == QuantPath.GEMV ? gemv : oneDnn;
+                assertArrayEquals(chosen.toFloatArray(), y.toFloatArray(), type + " default path M=" + m);
             }
         }
     }
