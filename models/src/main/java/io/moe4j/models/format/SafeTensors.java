@@ -48,6 +48,7 @@ public final class SafeTensors implements AutoCloseable {
         this.names = List.copyOf(header.tensors().keySet());
     }
 
+
     /**
      * Maps {@code path} and validates its header.
      *
@@ -64,7 +65,7 @@ public final class SafeTensors implements AutoCloseable {
                     throw new FormatException(path, "file is " + size + " bytes, too short for the 8-byte header length");
                 }
                 // The mapping outlives the channel; the arena decides when it goes away.
-                file = channel.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
+                file = MappedFile.map(channel, size, arena);
             }
             long headerLength = file.get(U64_LE, 0);
             // A u64 above 2^63 reads as negative: just as absurd as one above the limit.

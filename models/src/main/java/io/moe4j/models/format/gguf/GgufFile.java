@@ -3,6 +3,7 @@ package io.moe4j.models.format.gguf;
 import io.moe4j.engine.tensor.DType;
 import io.moe4j.engine.tensor.Tensor;
 import io.moe4j.models.format.FormatException;
+import io.moe4j.models.format.MappedFile;
 import io.moe4j.models.format.MissingTensorException;
 
 import java.io.IOException;
@@ -67,7 +68,7 @@ public final class GgufFile implements AutoCloseable {
                 // The mapping outlives the channel; the arena decides when it goes away. An empty file has
                 // nothing to map; the reader rejects it like any other file too short for the magic.
                 contents = size == 0 ? MemorySegment.ofArray(new byte[0])
-                        : channel.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
+                        : MappedFile.map(channel, size, arena);
             }
             return read(path, contents, arena);
         } catch (Throwable t) {
