@@ -117,6 +117,15 @@ public final class BenchLayer implements AutoCloseable {
                 RandomWeights.INPUT_SCALE, Progress.NONE);
     }
 
+    /** One row's operands: x {@code [T, D]} ({@link #input}), token ids ({@link #tokenIds}), y {@code [T, D]}. */
+    public record Batch(Tensor x, Tensor ids, Tensor y) {}
+
+    /** The batch of T tokens every run of a row uses, in {@code arena} (shared: the pool's threads fill x). */
+    public Batch batch(Arena arena, WorkerPool pool, int tokens) {
+        return new Batch(input(arena, pool, tokens), tokenIds(arena, tokens),
+                Tensor.allocate(arena, DType.F32, tokens, shape.model()));
+    }
+
     /** Token ids {@code [T]} for the hash router (null for the others, which ignore them). */
     public Tensor tokenIds(Arena arena, int tokens) {
         if (layer.config().router() != RouterKind.HASH) return null;

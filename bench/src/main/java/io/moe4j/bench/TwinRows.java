@@ -9,7 +9,6 @@ import io.moe4j.engine.backend.cpu.WorkerPool;
 import io.moe4j.engine.moe.RouterKind;
 import io.moe4j.engine.moe.RoutingStats;
 import io.moe4j.engine.tensor.DType;
-import io.moe4j.engine.tensor.Tensor;
 
 import java.lang.foreign.Arena;
 
@@ -94,10 +93,9 @@ public final class TwinRows implements Bench.TwinStep {
     /** Java's output sums on the row's batch: one more, untimed call. */
     private static OutputSums javaSums(BenchLayer layer, WorkerPool pool, int tokens) {
         try (Arena arena = Arena.ofShared()) {
-            Tensor x = layer.input(arena, pool, tokens);
-            Tensor y = Tensor.allocate(arena, DType.F32, tokens, layer.shape().model());
-            layer.layer().forward(x, layer.tokenIds(arena, tokens), y, new RoutingStats(layer.layer().config().numExperts()));
-            return OutputSums.of(y);
+            BenchLayer.Batch batch = layer.batch(arena, pool, tokens);
+            layer.layer().forward(batch.x(), batch.ids(), batch.y(), new RoutingStats(layer.layer().config().numExperts()));
+            return OutputSums.of(batch.y());
         }
     }
 }

@@ -157,7 +157,8 @@ public final class CpuBackend implements Backend {
     }
 
     /**
-     * The largest M for which {@link #matmul} takes our GEMV for row-major {@code wType} weights (0: never).
+     * The largest M for which {@link #matmul} takes our GEMV for row-major {@code wType} weights (0: never); for
+     * block-quantized types {@link #quantPath} gives the measurements.
      *
      * <p>The GEMV reads the weights once whatever M, but its arithmetic grows with M (one pass per tile of up to 4
      * rows of x), while widening + oneDNN pays a conversion pass and then runs near the FMA peak. Measured on the
@@ -169,7 +170,8 @@ public final class CpuBackend implements Backend {
         return switch (wType) {
             case BF16 -> BF16_GEMV_MAX_ROWS;
             case F16 -> F16_GEMV_MAX_ROWS;
-            default -> 0;
+            case Q8_0, Q4_0, Q4_K, Q5_K -> QUANT_GEMV_MAX_ROWS;
+            default -> 0; // F32 (oneDNN reaches the read bandwidth at M = 1) and Q6_K (see quantPath)
         };
     }
 
@@ -205,8 +207,7 @@ public final class CpuBackend implements Backend {
      * float32 summation), so it is not chosen by default; callers that accept ggml's accuracy can ask for it.
      */
     public static QuantPath quantPath(DType wType, int m) {
-        int gemvMaxRows = wType == DType.Q6_K ? 0 : QUANT_GEMV_MAX_ROWS;
-        return m <= gemvMaxRows ? QuantPath.GEMV : QuantPath.DEQUANTIZED_ONEDNN;
+        return m <= gemvMaxRows(wType) ? QuantPath.GEMV : QuantPath.DEQUANTIZED_ONEDNN;
     }
 
     private void quantized(Tensor x, Tensor w, Tensor y, QuantPath path) {

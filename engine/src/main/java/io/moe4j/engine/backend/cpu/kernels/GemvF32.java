@@ -23,7 +23,7 @@ import jdk.incubator.vector.FloatVector;
  * are shared ({@link GemvLoops}).
  *
  * <p>The K loops of the M &gt; 1 tiles end on {@code j != k1}, not {@code j < k1} ({@code k1 - k0} is a multiple
- * of the step): C2 does not unroll a loop it cannot count, and unrolled, the 2x4 tile's 8 accumulators and the
+ * of the step): C2 does not unroll a loop it cannot count, and unrolled, the 4x2 tile's 8 accumulators and the
  * loads C2 hoists from the later copies no longer fit in AVX2's 16 registers, so accumulators were spilled to
  * the stack inside the loop. Measured on the 2-core AVX2 machine: the 4x2 F32 tile in L1 2.0x faster (31.7 →
  * 64 GFLOP/s, one thread); a whole F32 product 7168x2048 on 2 threads M = 4 2.79 → 2.49 ms, M = 8 4.17 → 3.52
